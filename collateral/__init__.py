@@ -1,0 +1,52 @@
+"""The collateral library: a self-hosted sales collateral service."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .config import PROJECT_ROOT, finish_config, load_settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then COLLATERAL_* environment, then `config` (tests)."""
+    # Imported here so the extraction child process (python -m collateral.extract) stays light.
+    from flask import Flask
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=(config or {}).get("INSTANCE_PATH")
+        or os.environ.get("COLLATERAL_INSTANCE_PATH")
+        or str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_settings())
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    finish_config(app.config, app.instance_path)
+
+    from . import cli, web
+    from .api import api_bp
+    from .extensions import csrf, db, login_manager, migrate
+    from .search_index import SearchIndex
+    from .storage import BlobStore
+    from .views import register_views
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.extensions["collateral.blob_store"] = BlobStore(app.config["UPLOAD_ROOT"])
+    app.extensions["collateral.search_index"] = SearchIndex(app.config["INDEX_ROOT"])
+    web.init_app(app)
+    app.register_blueprint(api_bp)
+    register_views(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,72 @@
+"""Assets: search, upload, read, change, archive, download."""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_login import current_user
+
+from ..errors import InvalidInput
+from ..permissions import EDITORS, roles_required
+from ..services import assets as asset_service
+from ..services.search import parse_search_params, search_assets
+from ..views.downloads import send_download
+from . import api_bp
+from .serializers import asset_json
+from .uploads import upload_fields, uploaded_file
+
+
+@api_bp.get("/assets")
+@roles_required()
+def list_assets():
+    outcome = search_assets(current_user, parse_search_params(request.args))
+    return jsonify(
+        {
+            "total": outcome.total,
+            "page": outcome.params.page,
+            "per_page": outcome.params.per_page,
+            "results": [
+                {**asset_json(item.asset), "score": item.score, "highlights": item.highlights}
+                for item in outcome.items
+            ],
+            "facets": outcome.facets,
+            "suggestion": outcome.suggestion,
+        }
+    )
+
+
+@api_bp.post("/assets")
+@roles_required(*EDITORS)
+def create_asset():
+    file = uploaded_file()
+    asset = asset_service.create_asset(current_user, file.stream, file.filename, upload_fields())
+    response = jsonify(asset_json(asset))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_asset", asset_id=asset.id)
+    return response
+
+
+@api_bp.get("/assets/<int:asset_id>")
+@roles_required()
+def get_asset(asset_id: int):
+    return jsonify(asset_json(asset_service.view_asset(current_user, asset_id)))
+
+
+@api_bp.patch("/assets/<int:asset_id>")
+@roles_required(*EDITORS)
+def update_asset(asset_id: int):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("Send a JSON object with the fields to change.")
+    return jsonify(asset_json(asset_service.update_asset(current_user, asset_id, body)))
+
+
+@api_bp.post("/assets/<int:asset_id>/archive")
+@roles_required(*EDITORS)
+def archive_asset(asset_id: int):
+    return jsonify(asset_json(asset_service.archive_asset(current_user, asset_id)))
+
+
+@api_bp.get("/assets/<int:asset_id>/download")
+@roles_required()
+def download_asset(asset_id: int):
+    return send_download(asset_id)

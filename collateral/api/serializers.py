@@ -1,0 +1,52 @@
+"""Assets and versions as the API returns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+
+from ..models import Asset, Version
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def version_json(version: Version) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "filename": version.original_filename,
+        "size": version.size,
+        "sha256": version.blob_sha256,
+        "mime_type": version.mime_type,
+        "pages": version.page_count,
+        "uploaded_at": iso(version.uploaded_at),
+        "uploaded_by": version.uploaded_by.email,
+        "note": version.note or "",
+        "searchable_text": version.has_text,
+        "text_error": version.extraction_error,
+    }
+
+
+def asset_json(asset: Asset) -> dict[str, Any]:
+    current = asset.current_version
+    return {
+        "id": asset.id,
+        "title": asset.title,
+        "description": asset.description or "",
+        "products": [t.name for t in asset.terms_of("product")],
+        "industries": [t.name for t in asset.terms_of("industry")],
+        "stages": [t.name for t in asset.terms_of("stage")],
+        "content_type": asset.content_type.name if asset.content_type else None,
+        "tags": list(asset.tags or []),
+        "status": asset.status,
+        "owner": asset.owner.email,
+        "created_at": iso(asset.created_at),
+        "updated_at": iso(asset.updated_at),
+        "expires_at": asset.expires_at.isoformat() if asset.expires_at else None,
+        "current_version": version_json(current) if current else None,
+        "versions": [version_json(v) for v in asset.versions],
+        "download_url": url_for("api.download_asset", asset_id=asset.id),
+    }

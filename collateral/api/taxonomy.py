@@ -1,0 +1,25 @@
+"""The taxonomy: read by everyone signed in, extended by admins."""
+
+from flask import jsonify, request
+
+from ..errors import NotFound
+from ..permissions import roles_required
+from ..services import taxonomy
+from . import api_bp
+
+
+@api_bp.get("/taxonomy")
+@roles_required()
+def get_taxonomy():
+    return jsonify(taxonomy.taxonomy_names())
+
+
+@api_bp.post("/taxonomy/<kind>")
+@roles_required("admin")
+def add_term(kind: str):
+    if kind not in taxonomy.KIND_FOR_PLURAL:
+        raise NotFound(f"No taxonomy kind {kind!r}; use {', '.join(taxonomy.PLURALS.values())}.")
+    body = request.get_json(silent=True)
+    name = body.get("name") if isinstance(body, dict) else None
+    term = taxonomy.add_term(taxonomy.KIND_FOR_PLURAL[kind], name if isinstance(name, str) else "")
+    return jsonify({"kind": kind, "name": term.name, "position": term.position}), 201

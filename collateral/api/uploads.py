@@ -1,0 +1,33 @@
+"""Reading a multipart upload: the file and the asset fields beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from werkzeug.datastructures import FileStorage
+
+from ..errors import InvalidInput
+from ..services.asset_fields import FIELDS, LIST_FIELDS
+
+
+def uploaded_file() -> FileStorage:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise InvalidInput("file: attach the file as multipart field 'file'.", field="file")
+    return file
+
+
+def upload_fields() -> dict[str, Any]:
+    """The asset fields sent as form fields; list fields may repeat."""
+    form = request.form
+    unknown = sorted(set(form) - set(FIELDS) - {"csrf_token"})
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: not a field of an asset. Fields: {', '.join(FIELDS)}.", field=unknown[0]
+        )
+    return {
+        name: (form.getlist(name) if name in LIST_FIELDS else form.get(name))
+        for name in FIELDS
+        if name in form
+    }

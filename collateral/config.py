@@ -1,0 +1,76 @@
+"""Settings: defaults, then COLLATERAL_* environment variables, then the mapping passed in."""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Each default can be overridden by an environment variable named COLLATERAL_<KEY>.
+DEFAULTS: dict[str, object] = {
+    "DATABASE_URL": "",  # empty: SQLite file in the instance folder
+    "UPLOAD_ROOT": str(PROJECT_ROOT / "uploads"),
+    "INDEX_ROOT": "",  # empty: "index" in the instance folder
+    "MAX_UPLOAD_MB": 500,
+    "EXTRACT_TIMEOUT_SECONDS": 60,
+    "EXTRACT_MEMORY_MB": 1024,
+    "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
+    "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
+    "SESSION_COOKIE_SECURE": False,
+}
+
+
+def _convert(raw: str, default: object) -> object:
+    """Read an environment string as the type of its default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """The defaults with any COLLATERAL_* environment overrides applied."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"COLLATERAL_{key}")
+        if raw is not None:
+            settings[key] = _convert(raw, default)
+    return settings
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A secret key kept in the instance folder, so sessions survive restarts without setup."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return key
+
+
+def finish_config(config: dict, instance_path: str) -> None:
+    """Derive Flask's own keys from the product settings."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "collateral.db")
+    config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
+    if not config.get("INDEX_ROOT"):
+        config["INDEX_ROOT"] = str(Path(instance_path) / "index")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
+    # Room for the form fields beside the file; the file's own size is checked exactly.
+    config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 1024 * 1024
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    # CSRF is checked by our own before_request so Bearer requests can skip it.
+    config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)

@@ -1,0 +1,172 @@
+"""Database models: the truth from which the search index is derived."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+ROLES = ("rep", "marketer", "manager", "admin")
+STATUSES = ("draft", "published", "archived")
+TERM_KINDS = ("product", "industry", "stage", "content_type")
+
+
+def utcnow() -> datetime:
+    """The current UTC time, naive, as every timestamp is stored."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return self.active
+
+
+class Term(db.Model):
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
+asset_term = db.Table(
+    "asset_term",
+    db.Column("asset_id", db.ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("term_id", db.ForeignKey("term.id"), primary_key=True),
+)
+
+
+class Asset(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    content_type_id: Mapped[int | None] = mapped_column(ForeignKey("term.id"))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[date | None] = mapped_column()
+    current_version_number: Mapped[int] = mapped_column(default=1)
+    download_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    content_type: Mapped[Term | None] = relationship()
+    terms: Mapped[list[Term]] = relationship(secondary=asset_term, order_by=Term.position)
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="asset", order_by="Version.number", cascade="all, delete-orphan"
+    )
+
+    def terms_of(self, kind: str) -> list[Term]:
+        """The asset's terms of one taxonomy kind, in display order."""
+        return [t for t in self.terms if t.kind == kind]
+
+    @property
+    def current_version(self) -> Version | None:
+        for version in self.versions:
+            if version.number == self.current_version_number:
+                return version
+        return None
+
+    def is_expired(self, today: date) -> bool:
+        return self.expires_at is not None and self.expires_at < today
+
+
+class Version(db.Model):
+    __table_args__ = (UniqueConstraint("asset_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    original_filename: Mapped[str] = mapped_column(String(500))
+    blob_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(db.BigInteger)
+    mime_type: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    page_count: Mapped[int | None] = mapped_column()
+    has_text: Mapped[bool] = mapped_column(default=False)
+    extraction_error: Mapped[str | None] = mapped_column(Text)
+    file_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    asset: Mapped[Asset] = relationship(back_populates="versions")
+    uploaded_by: Mapped[User] = relationship()
+    pages: Mapped[list[Page]] = relationship(
+        order_by="Page.number", cascade="all, delete-orphan", lazy="select"
+    )
+
+
+class Page(db.Model):
+    __table_args__ = (Index("ix_page_version_number", "version_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    label: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def where(self) -> str:
+        """How a person names this part of the file: "page 3", "slide 7", "sheet Q1"."""
+        if self.label == "sheet" and self.name:
+            return f"sheet {self.name}"
+        if self.label == "document":
+            return "document"
+        return f"{self.label} {self.number}"
+
+
+class Event(db.Model):
+    """One audited action. Append-only: nothing in the application updates or deletes a row."""
+
+    __table_args__ = (
+        Index("ix_event_at", "at"),
+        Index("ix_event_type_at", "type", "at"),
+        Index("ix_event_user_at", "user_id", "at"),
+        Index("ix_event_asset_at", "asset_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    type: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    asset_id: Mapped[int | None] = mapped_column()
+    version_number: Mapped[int | None] = mapped_column()
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User | None] = relationship()
+
+
+class ApiToken(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class IndexOutbox(db.Model):
+    """An index update owed: written in the same transaction as the change it follows."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(index=True)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)

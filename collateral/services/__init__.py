@@ -1,0 +1,1 @@
+"""Services: each owns one unit of work and its transaction."""

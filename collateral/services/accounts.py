@@ -1,0 +1,142 @@
+"""Users, sign-in and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..extensions import db
+from ..models import ROLES, ApiToken, User, utcnow
+from .audit import record_event
+
+MIN_PASSWORD_LENGTH = 10
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A hash to compare against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-at-all")
+_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password: use at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+
+
+def create_user(email: str, role: str, password: str, name: str = "") -> User:
+    """Add a user with a hashed password (scrypt, Werkzeug's default)."""
+    email = normalise_email(email)
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput(f"email: {email!r} is not an email address.", field="email")
+    if role not in ROLES:
+        raise InvalidInput(f"role: must be one of {', '.join(ROLES)}.", field="role")
+    validate_password(password)
+    if find_user(email) is not None:
+        raise Conflict(f"A user with the email {email} already exists.", field="email")
+    user = User(
+        email=email, role=role, name=(name or "").strip()[:200], password_hash=_hash(password)
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; both outcomes are audited."""
+    user = find_user(email)
+    hashed = user.password_hash if user is not None else _DUMMY_HASH
+    ok = check_password_hash(hashed, password or "")
+    if user is None or not ok or not user.active:
+        record_event("login_failed", None, email=normalise_email(email)[:254])
+        db.session.commit()
+        return None
+    record_event("login", user)
+    db.session.commit()
+    return user
+
+
+def record_logout(user: User) -> None:
+    record_event("logout", user)
+    db.session.commit()
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def update_user(
+    user_id: int, *, role: str | None = None, active: bool | None = None, name: str | None = None
+) -> User:
+    """Change a user's role, name or whether they may sign in."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    if role is not None:
+        if role not in ROLES:
+            raise InvalidInput(f"role: must be one of {', '.join(ROLES)}.", field="role")
+        user.role = role
+    if active is not None:
+        user.active = active
+    if name is not None:
+        user.name = name.strip()[:200]
+    db.session.commit()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User, label: str = "") -> str:
+    """A new token for the user, returned once; only its hash is stored."""
+    token = "col_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label[:100]))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a live token belongs to; notes when it was last used."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > _TOKEN_TOUCH_INTERVAL:
+        row.last_used_at = now
+        db.session.commit()
+    return row.user
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.session.commit()

@@ -1,0 +1,172 @@
+"""Searching the library as a given user sees it, with facets, highlights and audit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..errors import Forbidden, InvalidInput
+from ..extensions import db
+from ..models import STATUSES, Asset, Page, User
+from ..permissions import can_see_unpublished
+from ..query_params import positive_int
+from ..search_index import FACET_FIELDS, SearchQuery
+from .assets import today_utc
+from .audit import record_event
+from .resources import search_index
+from .taxonomy import list_terms, resolve_terms
+
+SORTS = ("relevance", "newest", "popular")
+MAX_PER_PAGE = 100
+MAX_QUERY_LENGTH = 500
+# Query parameter -> taxonomy kind; `tag` is free text.
+FACET_PARAMS = {
+    "product": "product",
+    "industry": "industry",
+    "stage": "stage",
+    "content_type": "content_type",
+}
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # names, by facet parameter
+    tags: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchItem:
+    asset: Asset
+    score: float | None
+    highlights: list[dict[str, str]]
+
+
+@dataclass
+class SearchOutcome:
+    params: SearchParams
+    total: int
+    items: list[SearchItem]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.params.per_page))
+
+
+def parse_search_params(args: Mapping) -> SearchParams:
+    """Read search parameters from a query string (a MultiDict), checking each one."""
+    getlist = args.getlist
+    q = (args.get("q") or "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        raise InvalidInput(f"q: at most {MAX_QUERY_LENGTH} characters.", field="q")
+    sort = args.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise InvalidInput(f"sort: must be one of {', '.join(SORTS)}.", field="sort")
+    statuses = [s for s in getlist("status") if s]
+    for status in statuses:
+        if status not in STATUSES:
+            raise InvalidInput(f"status: must be one of {', '.join(STATUSES)}.", field="status")
+    return SearchParams(
+        q=q,
+        filters={p: [v for v in getlist(p) if v.strip()] for p in FACET_PARAMS if getlist(p)},
+        tags=[t.strip() for t in getlist("tag") if t.strip()],
+        statuses=statuses,
+        sort=sort,
+        page=positive_int(args.get("page"), "page", 1, 10_000),
+        per_page=positive_int(args.get("per_page"), "per_page", 20, MAX_PER_PAGE),
+    )
+
+
+def _visible_statuses(user: User, params: SearchParams) -> tuple[str, ...]:
+    if params.statuses:
+        if not can_see_unpublished(user):
+            raise Forbidden("Only marketers and admins can filter by status.")
+        return tuple(params.statuses)
+    return ("published", "draft") if can_see_unpublished(user) else ("published",)
+
+
+def _highlights(assets: dict[int, Asset], query_text: str) -> dict[int, list[dict[str, str]]]:
+    """Where in each asset's current version the words occur, from the text in the database."""
+    if not query_text.strip() or not assets:
+        return {}
+    version_of = {}
+    for asset in assets.values():
+        version = asset.current_version
+        if version is not None and version.has_text:
+            version_of[version.id] = asset.id
+    pages: dict[int, list[tuple[str, str]]] = {}
+    if version_of:
+        rows = db.session.scalars(
+            select(Page).where(Page.version_id.in_(version_of)).order_by(Page.number)
+        )
+        for page in rows:
+            pages.setdefault(version_of[page.version_id], []).append((page.where, page.text))
+    index = search_index()
+    return {
+        asset_id: [
+            {"where": where, "text": text}
+            for where, text in index.highlight_pages(asset_pages, query_text)
+        ]
+        for asset_id, asset_pages in pages.items()
+    }
+
+
+def _popularity() -> dict[int, int]:
+    rows = db.session.execute(
+        select(Asset.id, Asset.download_count).where(Asset.download_count > 0)
+    )
+    return {asset_id: count for asset_id, count in rows}
+
+
+def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> SearchOutcome:
+    """Run a search as this user may see the library; the first page of a search is audited."""
+    term_ids: dict[str, list[int]] = {}
+    for param, names in params.filters.items():
+        term_ids[param] = [t.id for t in resolve_terms(FACET_PARAMS[param], names, param)]
+    index_filters: dict[str, list] = dict(term_ids)
+    if params.tags:
+        index_filters["tag"] = params.tags
+    query = SearchQuery(
+        text=params.q,
+        statuses=_visible_statuses(user, params),
+        include_expired=can_see_unpublished(user),
+        today=today_utc(),
+        filters=index_filters,
+        sort=params.sort,
+        popularity=_popularity() if params.sort == "popular" else None,
+        page=params.page,
+        per_page=params.per_page,
+    )
+    result = search_index().search(query)
+    ids = [hit.asset_id for hit in result.hits]
+    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    highlights = _highlights(assets, " ".join([params.q, *(result.query_terms or [])]))
+    items = [
+        SearchItem(assets[hit.asset_id], hit.score, highlights.get(hit.asset_id, []))
+        for hit in result.hits
+        if hit.asset_id in assets  # an index a moment behind the database
+    ]
+    names = {t.id: t.name for t in list_terms()}
+    facets = {
+        facet: {names[i]: n for i, n in result.facets.get(facet, {}).items() if i in names}
+        for facet in FACET_FIELDS
+    }
+    if audit and params.page == 1 and (params.q or params.filters or params.tags):
+        record_event(
+            "search",
+            user,
+            query=params.q,
+            filters={**params.filters, **({"tag": params.tags} if params.tags else {})},
+            results=result.total,
+            sort=params.sort,
+        )
+        db.session.commit()
+    return SearchOutcome(params, result.total, items, facets, result.suggestion)

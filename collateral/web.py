@@ -1,0 +1,145 @@
+"""Request wiring shared by pages and API: who is calling, CSRF, headers, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .errors import NotSignedIn, ServiceError
+from .extensions import csrf, db, login_manager
+from .filetypes import ACCEPTED_EXTENSIONS
+from .models import User
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str):
+    """The contract's JSON error for the API; a page with the message elsewhere."""
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _bearer_user() -> None:
+    """Sign the request in from `Authorization: Bearer <token>`; such requests skip CSRF."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return
+    from .services.accounts import user_for_token
+
+    user = user_for_token(header[7:].strip())
+    if user is None:
+        raise NotSignedIn("The API token is invalid or revoked; create a new one on your profile.")
+    g._login_user = user  # flask-login's per-request user; no session cookie is written
+    g.token_auth = True
+
+
+def _check_csrf() -> None:
+    """Cookie sessions need the CSRF token; Bearer requests and anonymous API calls (401) don't."""
+    if request.method not in UNSAFE_METHODS or g.get("token_auth"):
+        return
+    if wants_json() and not current_user.is_authenticated:
+        return
+    csrf.protect()
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return error_response(401, "not_signed_in", "Sign in or send a Bearer token.")
+        flash("Sign in to continue.", "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    app.before_request(_bearer_user)
+    app.before_request(_check_csrf)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        if isinstance(exc, NotSignedIn) and not wants_json():
+            return unauthorized()
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return error_response(
+            400,
+            "csrf",
+            "The form's security token is missing or expired; reload the page and "
+            "try again (API clients: send a Bearer token).",
+        )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc):
+        limit = app.config["MAX_UPLOAD_MB"]
+        return error_response(
+            413, "file_too_large", f"The upload is larger than the limit of {limit} MB."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return error_response(500, "internal", "Something went wrong on our side; it is logged.")
+
+    @app.context_processor
+    def role_helpers():
+        from .permissions import AUDITORS, EDITORS, has_role
+
+        def user_can(kind: str) -> bool:
+            if not current_user.is_authenticated:
+                return False
+            roles = {"edit": EDITORS, "audit": AUDITORS, "admin": ("admin",)}[kind]
+            return has_role(current_user, *roles)
+
+        def url_with(**changes) -> str:
+            """This page's URL with some query parameters changed (None removes one)."""
+            args = request.args.copy()
+            for key, value in changes.items():
+                args.pop(key, None)
+                if value is not None:
+                    args[key] = value
+            return url_for(request.endpoint, **(request.view_args or {})) + (
+                "?" + urlencode(list(args.items(multi=True))) if args else ""
+            )
+
+        return {
+            "user_can": user_can,
+            "url_with": url_with,
+            "today": datetime.now(UTC).date(),
+            "accept_attr": ",".join("." + ext for ext in ACCEPTED_EXTENSIONS),
+        }

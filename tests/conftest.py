@@ -1,0 +1,162 @@
+"""An app per test on tmp_path, from a database migrated and seeded once per session."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from collateral import create_app
+from collateral.services import accounts, setup, taxonomy
+from collateral.services.resources import search_index
+from tests.factories import file_field
+
+ROLES = ("rep", "marketer", "manager", "admin")
+PASSWORD = "correct horse battery"
+PRODUCTS = ("Atlas CRM", "Beacon Analytics", "Cobalt Payments")
+INDUSTRIES = ("Healthcare", "Retail", "Financial services")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def app_config(root: Path, database: Path) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(root / "instance"),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "UPLOAD_ROOT": str(root / "uploads"),
+        "INDEX_ROOT": str(root / "index"),
+        "SECRET_KEY": "test-secret-key",
+        "EXTRACT_TIMEOUT_SECONDS": 60,
+    }
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A database migrated through Alembic, seeded, with a user and a token per role."""
+    root = tmp_path_factory.mktemp("template")
+    database = root / "template.db"
+    app = create_app(app_config(root, database))
+    tokens = {}
+    with app.app_context():
+        setup.init_database()
+        for role in ROLES:
+            user = accounts.create_user(f"{role}@example.com", role, PASSWORD, role.title())
+            tokens[role] = accounts.create_api_token(user, "tests")
+        for name in PRODUCTS:
+            taxonomy.add_term("product", name)
+        for name in INDUSTRIES:
+            taxonomy.add_term("industry", name)
+        from collateral.extensions import db
+
+        db.engine.dispose()
+    (root / "tokens.json").write_text(json.dumps(tokens))
+    return database, tokens
+
+
+@pytest.fixture
+def app(tmp_path, template_db):
+    database, _ = template_db
+    shutil.copy(database, tmp_path / "collateral.db")
+    app = create_app(app_config(tmp_path, tmp_path / "collateral.db"))
+    with app.app_context():
+        search_index().ensure_exists()
+    yield app
+    with app.app_context():
+        from collateral.extensions import db
+
+        search_index().close()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tokens(template_db) -> dict[str, str]:
+    return template_db[1]
+
+
+class Api:
+    """The JSON API as one role sees it, through Bearer tokens."""
+
+    def __init__(self, client, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def headers(self, role: str | None, extra: dict | None = None) -> dict[str, str]:
+        auth = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return {**auth, **(extra or {})}
+
+    def get(self, path: str, role: str | None = "rep", headers: dict | None = None, **kwargs):
+        response = self.client.get(path, headers=self.headers(role, headers), **kwargs)
+        response.get_data()  # read a streamed file whole, then let go of it
+        response.close()
+        return response
+
+    def post(self, path: str, role: str | None = "marketer", **kwargs):
+        return self.client.post(path, headers=self.headers(role), **kwargs)
+
+    def patch(self, path: str, role: str | None = "marketer", **kwargs):
+        return self.client.patch(path, headers=self.headers(role), **kwargs)
+
+    def upload(self, content, filename: str | None = None, role: str = "marketer", **fields):
+        data = {"file": file_field(content, filename), "title": fields.pop("title", "Untitled")}
+        data.update(fields)
+        return self.post("/api/v1/assets", role=role, data=data, content_type="multipart/form-data")
+
+    def search(self, role: str = "rep", **params):
+        response = self.get("/api/v1/assets", role=role, query_string=params)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def api(client, tokens) -> Api:
+    return Api(client, tokens)
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Browser:
+    """Pages through a cookie session, as a person signed in with the login form."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, role: str, password: str = PASSWORD):
+        page = self.client.get("/login")
+        return self.client.post(
+            "/login",
+            data={
+                "email": f"{role}@example.com",
+                "password": password,
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
+        )
+
+    def csrf(self, path: str = "/account") -> str:
+        return csrf_token_from(self.client.get(path).get_data(as_text=True))
+
+    def post(self, path: str, data: dict | None = None, token_page: str = "/account", **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf(token_page))
+        return self.client.post(path, data=data, **kwargs)
+
+
+@pytest.fixture
+def browser(client) -> Browser:
+    return Browser(client)

@@ -1,0 +1,103 @@
+"""End to end in a real Chromium (Debian's), driven by Playwright: sign in, search, filter,
+download."""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+from tests.factories import make_pdf, make_pptx
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM):  # CI installs it; a laptop without it is told why
+    if os.environ.get("CI"):
+        raise RuntimeError("Chromium is missing: .ci/run installs Debian's chromium package")
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_rep_signs_in_searches_filters_and_downloads(api, live_server, page, tmp_path):
+    deck = make_pptx([("Atlas", "Overview", ""), ("Pricing", "Atlas pricing tiers", "")])
+    api.upload(
+        deck,
+        "atlas-pricing.pptx",
+        title="Atlas pricing deck",
+        products=["Atlas CRM"],
+        industries=["Retail"],
+    )
+    api.upload(
+        make_pdf(["Beacon pricing for hospitals"]),
+        "beacon.pdf",
+        title="Beacon pricing sheet",
+        products=["Beacon Analytics"],
+        industries=["Healthcare"],
+    )
+    api.upload(make_pdf(["Nothing about cost"]), "other.pdf", title="Unrelated")
+
+    page.goto(f"{live_server}/")
+    assert "/login" in page.url
+    page.fill("input[name=email]", "rep@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+
+    page.fill("input[name=q]", "pricing")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url("**/?q=pricing*")
+    assert page.inner_text("#result-count") == "2"
+    assert page.locator("mark").first.inner_text().lower() == "pricing"
+    assert "slide 2" in page.inner_text(".result-list")
+
+    # a facet applies on click (static/app.js submits the form)
+    page.check("input[name=product][value='Atlas CRM']")
+    page.wait_for_url("**product=Atlas+CRM*")
+    assert page.inner_text("#result-count") == "1"
+    assert "Atlas pricing deck" in page.inner_text(".result-list")
+
+    with page.expect_download() as info:
+        page.click(".result .download")
+    download = info.value
+    assert download.suggested_filename == "atlas-pricing.pptx"
+    target = tmp_path / "got.pptx"
+    download.save_as(target)
+    assert target.read_bytes() == deck

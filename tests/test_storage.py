@@ -1,0 +1,57 @@
+import hashlib
+import io
+
+import pytest
+
+from collateral.storage import BlobStore, BlobTooLarge
+
+
+def test_staged_then_committed_lands_under_its_hash(tmp_path):
+    store = BlobStore(tmp_path)
+    data = b"pricing deck" * 1000
+    with store.staged(io.BytesIO(data)) as staged:
+        assert staged.sha256 == hashlib.sha256(data).hexdigest()
+        assert staged.size == len(data)
+        path = store.commit(staged)
+    assert path == tmp_path / staged.sha256[:2] / staged.sha256[2:4] / staged.sha256
+    assert path.read_bytes() == data
+    assert list(store.iter_temp_files()) == []
+    assert list(store.iter_blobs()) == [staged.sha256]
+
+
+def test_identical_content_is_stored_once(tmp_path):
+    store = BlobStore(tmp_path)
+    for _ in range(2):
+        with store.staged(io.BytesIO(b"same")) as staged:
+            store.commit(staged)
+    assert len(list(store.iter_blobs())) == 1
+    assert list(store.iter_temp_files()) == []
+
+
+def test_an_error_before_commit_leaves_nothing(tmp_path):
+    store = BlobStore(tmp_path)
+    with pytest.raises(RuntimeError), store.staged(io.BytesIO(b"abc")):
+        raise RuntimeError("extraction blew up")
+    assert list(store.iter_blobs()) == []
+    assert list(store.iter_temp_files()) == []
+
+
+def test_too_large_stops_reading_and_keeps_nothing(tmp_path):
+    store = BlobStore(tmp_path)
+    with pytest.raises(BlobTooLarge), store.staged(io.BytesIO(b"x" * 5000), max_bytes=4096):
+        pass
+    assert list(store.iter_temp_files()) == []
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "abc", "A" * 64, "0" * 63 + "/"])
+def test_path_for_refuses_anything_but_a_digest(tmp_path, name):
+    with pytest.raises(ValueError):
+        BlobStore(tmp_path).path_for(name)
+
+
+def test_delete_removes_the_blob(tmp_path):
+    store = BlobStore(tmp_path)
+    with store.staged(io.BytesIO(b"gone soon")) as staged:
+        store.commit(staged)
+    store.delete(staged.sha256)
+    assert not store.exists(staged.sha256)
