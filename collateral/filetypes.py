@@ -105,16 +105,34 @@ def detect_file_type(path: str | os.PathLike, filename: str) -> FileType:
         head = file.read(HEAD_BYTES)
     if not head:
         raise _unsupported(f"‘{shown}’ is empty; choose a file that has content.")
+    if kind in _OOXML_FOLDERS and _is_encrypted_ooxml(head, path):
+        # Stored like any file whose text cannot be read: found by its metadata.
+        return FileType(kind=kind, mime_type=KINDS[kind][0])
     if not _content_matches(kind, head, path):
         wanted = KINDS[kind][1]
         if head.startswith(_OLE2_MAGIC) and kind in _OOXML_FOLDERS:
             raise _unsupported(
-                f"‘{shown}’ is password-protected or saved in an old binary Office format; "
-                f"remove the password or save it as .{kind}, then upload it again."
+                f"‘{shown}’ is saved in an old binary Office format; "
+                f"save it as .{kind}, then upload it again."
             )
         found = _describe_content(head, path)
         raise _unsupported(f"‘{shown}’ does not contain {wanted} (its content looks like {found}).")
     return FileType(kind=kind, mime_type=KINDS[kind][0])
+
+
+def _is_encrypted_ooxml(head: bytes, path: str | os.PathLike) -> bool:
+    """A password-protected DOCX/PPTX/XLSX: an OLE2 container whose first directory sector
+    names an EncryptedPackage stream (MS-OFFCRYPTO), as opposed to an old binary .doc/.ppt/.xls."""
+    if not head.startswith(_OLE2_MAGIC) or len(head) < 52:
+        return False
+    sector_size = 1 << int.from_bytes(head[30:32], "little")
+    directory_sector = int.from_bytes(head[48:52], "little")
+    if not 512 <= sector_size <= 4096 or directory_sector >= 0xFFFFFFFA:
+        return False
+    with open(path, "rb") as file:
+        file.seek((directory_sector + 1) * sector_size)
+        directory = file.read(sector_size * 4)
+    return "EncryptedPackage".encode("utf-16-le") in directory
 
 
 def _describe_content(head: bytes, path: str | os.PathLike) -> str:

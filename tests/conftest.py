@@ -12,7 +12,7 @@ import pytest
 from collateral import create_app
 from collateral.services import accounts, setup, taxonomy
 from collateral.services.resources import search_index
-from tests.factories import file_field
+from tests.factories import file_field, multipart
 
 ROLES = ("rep", "marketer", "manager", "admin")
 PASSWORD = "correct horse battery"
@@ -112,7 +112,7 @@ class Api:
     def upload(self, content, filename: str | None = None, role: str = "marketer", **fields):
         data = {"file": file_field(content, filename), "title": fields.pop("title", "Untitled")}
         data.update(fields)
-        return self.post("/api/v1/assets", role=role, data=data, content_type="multipart/form-data")
+        return self.post("/api/v1/assets", role=role, **multipart(data))
 
     def search(self, role: str = "rep", **params):
         response = self.get("/api/v1/assets", role=role, query_string=params)

@@ -11,6 +11,8 @@ from fpdf import FPDF
 from openpyxl import Workbook
 from pptx import Presentation
 from pptx.util import Inches
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 
 def make_pptx(slides: Sequence[tuple[str, str, str]]) -> bytes:
@@ -80,3 +82,18 @@ def file_field(content: bytes | Path, filename: str | None = None) -> tuple[io.B
         filename = filename or content.name
         content = content.read_bytes()
     return io.BytesIO(content), filename or "file.bin"
+
+
+def multipart(fields: dict) -> dict:
+    """Keyword arguments posting `fields` as one in-memory multipart body.
+
+    The test client would spill a large body to a temporary file it never closes.
+    """
+    values = MultiDict()
+    for key, value in fields.items():
+        if isinstance(value, tuple):
+            value = FileStorage(stream=value[0], filename=value[1])
+        for item in value if isinstance(value, list) else [value]:
+            values.add(key, item)
+    boundary, body = encode_multipart(values)
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}

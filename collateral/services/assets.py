@@ -97,6 +97,16 @@ def _forget_blob_if_unused(sha256: str) -> None:
         blob_store().delete(sha256)
 
 
+MEDIA_KINDS = frozenset({"png", "jpeg", "gif", "webp", "mp4", "mov", "webm"})
+
+
+def _why_no_text(kind: str, extraction: Extraction) -> str | None:
+    """The reason a document has no searchable text, for the marketer to act on."""
+    if extraction.error or extraction.has_text or kind in MEDIA_KINDS:
+        return extraction.error
+    return "The file contains no text."
+
+
 def _new_version(asset: Asset, number: int, stored: StoredFile, user: User, note: str) -> Version:
     extraction = stored.extraction
     version = Version(
@@ -108,7 +118,7 @@ def _new_version(asset: Asset, number: int, stored: StoredFile, user: User, note
         kind=stored.kind,
         page_count=extraction.page_count,
         has_text=extraction.has_text,
-        extraction_error=extraction.error,
+        extraction_error=_why_no_text(stored.kind, extraction),
         file_metadata=extraction.metadata or {},
         uploaded_by_id=user.id,
         uploaded_at=utcnow(),
