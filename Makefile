@@ -15,7 +15,8 @@ $(VENV)/installed: requirements.txt
 
 run: $(VENV)/installed
 	$(FLASK) demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Serving the library on http://127.0.0.1:5000 (Ctrl+C stops it)"
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 wsgi:app
 
 test: $(VENV)/installed
 	$(BIN)/python -m pytest

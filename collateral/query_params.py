@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from .errors import InvalidInput
+from .services.audit import EventFilters
+
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+MAX_PAGE = 1_000_000
 
 
 def positive_int(raw: str | None, name: str, default: int, maximum: int | None = None) -> int:
@@ -12,7 +16,7 @@ def positive_int(raw: str | None, name: str, default: int, maximum: int | None =
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        value = int(raw) if raw.isascii() else int("x")  # int() also reads digits like "²"
     except ValueError:
         raise InvalidInput(f"{name}: must be a whole number.", field=name) from None
     if value < 1 or (maximum is not None and value > maximum):
@@ -34,5 +38,31 @@ def parse_moment(raw: str | None, name: str) -> datetime | None:
             field=name,
         ) from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise InvalidInput(f"{name}: {raw!r} is out of range.", field=name) from None
     return moment
+
+
+def json_object(request) -> dict:
+    """The request's JSON body as an object, or a 400 that says what to send."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidInput("Send a JSON object (Content-Type: application/json).")
+    return body
+
+
+def parse_event_filters(args) -> EventFilters:
+    """Audit log filters from a query string: since, until, user (email), type, asset."""
+    asset = args.get("asset")
+    return EventFilters(
+        since=parse_moment(args.get("since"), "since"),
+        until=parse_moment(args.get("until"), "until"),
+        user_email=args.get("user") or None,
+        type=args.get("type") or None,
+        asset_id=positive_int(asset, "asset", 0, MAX_ID) or None,
+    )

@@ -9,11 +9,13 @@ from flask import Flask, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
-from .errors import NotSignedIn, ServiceError
+from .errors import InvalidInput, NotSignedIn, ServiceError
 from .extensions import csrf, db, login_manager
 from .filetypes import ACCEPTED_EXTENSIONS
 from .models import User
+from .query_params import MAX_ID
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CSP = (
@@ -69,7 +71,32 @@ def _security_headers(response):
     return response
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:...>` URL parts no larger than a database id, so a huge number is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _refuse_nul_bytes() -> None:
+    """A NUL byte is never meaningful in our text fields and some databases refuse it."""
+    values = (
+        [*request.args.values(), *request.view_args.values()]
+        if request.view_args
+        else [*request.args.values()]
+    )
+    if request.method in UNSAFE_METHODS and request.mimetype != "multipart/form-data":
+        values += list(request.form.values())
+        body = request.get_data(cache=True)
+        if b"\x00" in body or b"\\u0000" in body:
+            raise InvalidInput("The request contains a NUL character; remove it and try again.")
+    if any("\x00" in str(v) for v in values):
+        raise InvalidInput("The request contains a NUL character; remove it and try again.")
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedInt
     login_manager.login_view = "auth.login"
 
     @login_manager.unauthorized_handler
@@ -79,6 +106,7 @@ def init_app(app: Flask) -> None:
         flash("Sign in to continue.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_bearer_user)
     app.before_request(_check_csrf)
     app.after_request(_security_headers)

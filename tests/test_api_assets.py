@@ -339,3 +339,29 @@ def test_old_version_download_rules(api):
     assert api.get(url, role="rep", query_string={"version": 2}).status_code == 403
     assert api.get(url, role="manager", query_string={"version": 2}).status_code == 404
     assert api.get(url, role="rep", query_string={"version": "x"}).status_code == 400
+
+
+def test_a_failed_database_write_leaves_no_blob_and_no_rows(app, api):
+    """A real failure inside the transaction (a trigger aborting the insert), not a mock."""
+    from sqlalchemy import func, select, text
+
+    from collateral.extensions import db
+    from collateral.models import Asset, Event
+
+    with app.app_context():
+        db.session.execute(
+            text(
+                "CREATE TRIGGER refuse_versions BEFORE INSERT ON version "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        )
+        db.session.commit()
+    response = api.upload(b"Doomed upload", "doomed.txt", title="Doomed")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal"
+    root = __import__("pathlib").Path(app.config["UPLOAD_ROOT"])
+    assert not list(root.glob("??/??/*")) and not list(root.glob("tmp/*"))
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Asset.id))) == 0
+        assert db.session.scalar(select(func.count(Event.id)).where(Event.type == "upload")) == 0
+    assert api.search(q="doomed")["total"] == 0

@@ -19,7 +19,6 @@ from PIL import Image
 from pptx import Presentation
 from pptx.util import Inches
 
-from collateral import extract
 from collateral.extract import (
     ENCRYPTED_FILE,
     ENCRYPTED_PDF,
@@ -175,7 +174,7 @@ def test_xlsx_gives_one_page_per_sheet_with_its_name(tmp_path: Path) -> None:
 
 
 def test_xlsx_cells_per_sheet_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "MAX_CELLS_PER_SHEET", 3)
+    monkeypatch.setattr("collateral.readers.office.MAX_CELLS_PER_SHEET", 3)
     extraction = extract_file(make_xlsx(tmp_path / "prices.xlsx"), "xlsx")
     assert texts(extraction)[1] == "Product\tPrice\tLaunched"
     assert texts(extraction)[3] == "North\tOslo"  # the next sheet is still read
@@ -295,7 +294,7 @@ def test_clean_text_normalises_breaks_and_drops_controls() -> None:
 
 
 def test_total_text_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extract, "MAX_TEXT_CHARS", 20)
+    monkeypatch.setattr("collateral.readers.results.MAX_TEXT_CHARS", 20)
     path = make_pdf(tmp_path / "long.pdf", ["Fifteen chars!!", "Second page text", "Third"])
     extraction = extract_file(path, "pdf")
     assert texts(extraction) == {1: "Fifteen chars!!", 2: "Secon"}

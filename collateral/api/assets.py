@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
-from ..errors import InvalidInput
 from ..permissions import EDITORS, roles_required
+from ..query_params import json_object
 from ..services import assets as asset_service
 from ..services.search import parse_search_params, search_assets
 from ..views.downloads import send_download
@@ -54,9 +54,7 @@ def get_asset(asset_id: int):
 @api_bp.patch("/assets/<int:asset_id>")
 @roles_required(*EDITORS)
 def update_asset(asset_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object with the fields to change.")
+    body = json_object(request)
     return jsonify(asset_json(asset_service.update_asset(current_user, asset_id, body)))
 
 

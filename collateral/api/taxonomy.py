@@ -4,6 +4,7 @@ from flask import jsonify, request
 
 from ..errors import NotFound
 from ..permissions import roles_required
+from ..query_params import json_object
 from ..services import taxonomy
 from . import api_bp
 
@@ -19,7 +20,6 @@ def get_taxonomy():
 def add_term(kind: str):
     if kind not in taxonomy.KIND_FOR_PLURAL:
         raise NotFound(f"No taxonomy kind {kind!r}; use {', '.join(taxonomy.PLURALS.values())}.")
-    body = request.get_json(silent=True)
-    name = body.get("name") if isinstance(body, dict) else None
+    name = json_object(request).get("name")
     term = taxonomy.add_term(taxonomy.KIND_FOR_PLURAL[kind], name if isinstance(name, str) else "")
     return jsonify({"kind": kind, "name": term.name, "position": term.position}), 201

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, utcnow
-from .audit import record_event
+from .audit import current_actor, record_event
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,6 +47,8 @@ def create_user(email: str, role: str, password: str, name: str = "") -> User:
         email=email, role=role, name=(name or "").strip()[:200], password_hash=_hash(password)
     )
     db.session.add(user)
+    db.session.flush()
+    record_event("user_created", current_actor(), email=email, role=role)
     db.session.commit()
     return user
 
@@ -89,16 +91,34 @@ def update_user(
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"role: must be one of {', '.join(ROLES)}.", field="role")
+    before = {"role": user.role, "active": user.active, "name": user.name}
+    losing_admin = (
+        user.role == "admin"
+        and user.active
+        and ((role is not None and role != "admin") or active is False)
+    )
+    if losing_admin and _active_admins() <= 1:
+        raise Conflict("This is the last active admin; make someone else admin first.")
     if role is not None:
-        if role not in ROLES:
-            raise InvalidInput(f"role: must be one of {', '.join(ROLES)}.", field="role")
         user.role = role
     if active is not None:
         user.active = active
     if name is not None:
         user.name = name.strip()[:200]
+    after = {"role": user.role, "active": user.active, "name": user.name}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changes:
+        record_event("user_updated", current_actor(), email=user.email, changes=changes)
     db.session.commit()
     return user
+
+
+def _active_admins() -> int:
+    return db.session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+    )
 
 
 def _token_hash(token: str) -> str:
@@ -109,6 +129,7 @@ def create_api_token(user: User, label: str = "") -> str:
     """A new token for the user, returned once; only its hash is stored."""
     token = "col_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label[:100]))
+    record_event("token_created", current_actor() or user, owner=user.email, label=label[:100])
     db.session.commit()
     return token
 
@@ -139,4 +160,5 @@ def revoke_token(user: User, token_id: int) -> None:
         raise NotFound("No such token.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        record_event("token_revoked", user, label=row.label)
         db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..errors import InvalidInput
@@ -84,8 +84,11 @@ def _date(value: Any) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return date.fromisoformat(value.strip()[:10])
+            return (
+                date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text).date()
+            )
         except ValueError:
             pass
     raise InvalidInput(
@@ -115,7 +118,7 @@ def parse_asset_fields(raw: Mapping[str, Any], *, partial: bool) -> AssetFields:
     if content_type:
         fields.content_type = resolve_terms("content_type", content_type, "content_type")[0]
     fields.tags = _tags(raw.get("tags"))
-    status = raw.get("status") or "published"
+    status = raw.get("status", "published")
     if status not in STATUSES:
         raise InvalidInput(f"status: must be one of {', '.join(STATUSES)}.", field="status")
     fields.status = status

@@ -261,18 +261,16 @@ def view_asset(user: User, asset_id: int) -> Asset:
 
 @dataclass
 class Download:
+    asset_id: int
+    version: int
     path: Path
     filename: str
     mime_type: str
-    size: int
     sha256: str
-    kind: str
 
 
-def open_download(
-    user: User, asset_id: int, version_number: int | None = None, *, audit: bool = True
-) -> Download:
-    """The file to send, with the download audited and counted."""
+def open_download(user: User, asset_id: int, version_number: int | None = None) -> Download:
+    """The file a user may download: the current version, or an older one for some roles."""
     asset = get_asset(user, asset_id)
     if version_number is None:
         version = asset.current_version
@@ -285,15 +283,19 @@ def open_download(
     path = blob_store().path_for(version.blob_sha256)
     if not path.is_file():
         raise NotFound("The file is missing from the store; an admin can run `flask check`.")
-    if audit:
-        asset.download_count += 1
-        record_event("download", user, asset, version=version.number)
-        db.session.commit()
     return Download(
+        asset.id,
+        version.number,
         path,
         version.original_filename,
         version.mime_type,
-        version.size,
         version.blob_sha256,
-        version.kind,
     )
+
+
+def record_download(user: User, download: Download) -> None:
+    """Audit and count a download that sent the file's first byte (not a 304 or a HEAD)."""
+    asset = db.session.get(Asset, download.asset_id)
+    asset.download_count += 1
+    record_event("download", user, asset, version=download.version)
+    db.session.commit()

@@ -17,6 +17,16 @@ from ..models import Asset, Event, User
 from .resources import client_ip
 
 
+def current_actor() -> User | None:
+    """The signed-in user of this request, if any (None in the command line)."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
 def record_event(
     type: str,
     user: User | None = None,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import STATUSES, Asset, Page, User
-from ..permissions import can_see_unpublished
+from ..permissions import can_see_unpublished, can_view_asset
 from ..query_params import positive_int
 from ..search_index import FACET_FIELDS, SearchQuery
 from .assets import today_utc
@@ -134,11 +134,12 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
     index_filters: dict[str, list] = dict(term_ids)
     if params.tags:
         index_filters["tag"] = params.tags
+    today = today_utc()
     query = SearchQuery(
         text=params.q,
         statuses=_visible_statuses(user, params),
         include_expired=can_see_unpublished(user),
-        today=today_utc(),
+        today=today,
         filters=index_filters,
         sort=params.sort,
         popularity=_popularity() if params.sort == "popular" else None,
@@ -147,26 +148,33 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
     )
     result = search_index().search(query)
     ids = [hit.asset_id for hit in result.hits]
-    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    # The database has the last word: an index a moment behind it (updates still in the
+    # outbox) must not show anyone an asset they may no longer see.
+    assets = {
+        a.id: a
+        for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))
+        if can_view_asset(user, a, today) and a.status in query.statuses
+    }
     highlights = _highlights(assets, " ".join([params.q, *(result.query_terms or [])]))
     items = [
         SearchItem(assets[hit.asset_id], hit.score, highlights.get(hit.asset_id, []))
         for hit in result.hits
-        if hit.asset_id in assets  # an index a moment behind the database
+        if hit.asset_id in assets
     ]
     names = {t.id: t.name for t in list_terms()}
     facets = {
         facet: {names[i]: n for i, n in result.facets.get(facet, {}).items() if i in names}
         for facet in FACET_FIELDS
     }
+    total = result.total - (len(result.hits) - len(items))
     if audit and params.page == 1 and (params.q or params.filters or params.tags):
         record_event(
             "search",
             user,
             query=params.q,
             filters={**params.filters, **({"tag": params.tags} if params.tags else {})},
-            results=result.total,
+            results=total,
             sort=params.sort,
         )
         db.session.commit()
-    return SearchOutcome(params, result.total, items, facets, result.suggestion)
+    return SearchOutcome(params, total, items, facets, result.suggestion)

@@ -42,7 +42,14 @@ def create_user():
 @roles_required("admin")
 def update_user(user_id: int):
     form = request.form
-    accounts.update_user(user_id, role=form.get("role") or None, active=form.get("active") == "1")
+    active = form.get("active")
+    try:
+        accounts.update_user(
+            user_id, role=form.get("role") or None, active=None if active is None else active == "1"
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.users")), 303
     flash("Saved.", "success")
     return redirect(url_for("admin.users"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -11,8 +13,18 @@ auth_bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes home."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path on this site; anything else (another host, a scheme) goes home.
+
+    Browsers drop tabs and newlines and read backslashes as slashes, so any of those,
+    or any other control or space character, makes the target untrusted.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target)
+        and not urlsplit(target).netloc
+        and not target.startswith("//")
+    ):
         return target
     return url_for("library.search")
 

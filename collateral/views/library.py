@@ -11,7 +11,7 @@ from ..models import Page
 from ..permissions import can_download_old_versions, roles_required
 from ..services.assets import view_asset
 from ..services.search import parse_search_params, search_assets
-from ..services.taxonomy import list_terms
+from ..services.taxonomy import offered_terms
 from .downloads import send_download
 
 library_bp = Blueprint("library", __name__)
@@ -22,11 +22,9 @@ library_bp = Blueprint("library", __name__)
 def search():
     params = parse_search_params(request.args)
     outcome = search_assets(current_user, params)
-    terms = {
-        kind: list_terms(kind, include_retired=False)
-        for kind in ("product", "industry", "stage", "content_type")
-    }
-    return render_template("library/search.html", outcome=outcome, params=params, terms=terms)
+    return render_template(
+        "library/search.html", outcome=outcome, params=params, terms=offered_terms()
+    )
 
 
 @library_bp.get("/assets/<int:asset_id>")

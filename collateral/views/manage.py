@@ -9,18 +9,20 @@ from ..api.uploads import upload_fields, uploaded_file
 from ..errors import ServiceError
 from ..permissions import EDITORS, roles_required
 from ..services import assets as asset_service
-from ..services.asset_fields import LIST_FIELDS
-from ..services.taxonomy import list_terms
+from ..services.asset_fields import FIELDS, LIST_FIELDS
+from ..services.taxonomy import offered_terms
 
 manage_bp = Blueprint("manage", __name__)
 
 
+def _form_values() -> dict:
+    """The asset fields of the submitted form, lists as lists."""
+    form = request.form
+    return {k: form.getlist(k) if k in LIST_FIELDS else form.get(k, "") for k in FIELDS}
+
+
 def _form_context(**extra):
-    terms = {
-        kind: list_terms(kind, include_retired=False)
-        for kind in ("product", "industry", "stage", "content_type")
-    }
-    return {"terms": terms, **extra}
+    return {"terms": offered_terms(), **extra}
 
 
 @manage_bp.route("/upload", methods=["GET", "POST"])
@@ -35,10 +37,7 @@ def upload():
         )
     except ServiceError as exc:
         flash(exc.message, "error")
-        values = {
-            k: request.form.getlist(k) if k in LIST_FIELDS else request.form.get(k)
-            for k in request.form
-        }
+        values = _form_values()
         return render_template("manage/upload.html", **_form_context(values=values)), exc.status
     if asset.current_version and not asset.current_version.has_text:
         reason = asset.current_version.extraction_error or "the file type has no text"
@@ -58,20 +57,8 @@ def edit(asset_id: int):
     asset = asset_service.get_asset(current_user, asset_id)
     if request.method == "GET":
         return render_template("manage/edit.html", **_form_context(asset=asset))
-    fields = {
-        k: request.form.getlist(k) if k in LIST_FIELDS else request.form.get(k)
-        for k in (
-            "title",
-            "description",
-            "products",
-            "industries",
-            "stages",
-            "content_type",
-            "tags",
-            "status",
-            "expires_at",
-        )
-    }
+    # Every field is sent, so an emptied list or date clears it.
+    fields = _form_values()
     try:
         asset_service.update_asset(current_user, asset_id, fields)
     except ServiceError as exc:

@@ -1,0 +1,28 @@
+"""Full-text search over assets: the only package that knows the search engine (Whoosh).
+
+Layout: ``root/CURRENT`` names the live generation folder ``root/gen-<ns>/``; a rebuild fills a
+fresh generation and swaps ``CURRENT`` atomically, so no searcher ever sees a half-built index.
+
+The rest of the app imports from here. Inside: ``values`` (what goes in and comes out),
+``schema`` (fields, analyzers, an asset's fields), ``generations`` (folders and ``CURRENT``),
+``writing`` (apply, rebuild, optimize under the writer lock), ``searchers`` (searcher pool and
+per-generation snapshots), ``query_units`` (words, phrases, typo correction), ``searching``
+(filters, ranking, facets), ``highlight`` (best pages and snippets) and ``index`` (SearchIndex,
+which ties them together).
+"""
+
+from .index import SearchIndex
+from .schema import FACET_FIELDS, TEXT_FIELDS
+from .values import SORTS, Hit, IndexBusy, IndexDocument, SearchQuery, SearchResult
+
+__all__ = [
+    "FACET_FIELDS",
+    "SORTS",
+    "TEXT_FIELDS",
+    "Hit",
+    "IndexBusy",
+    "IndexDocument",
+    "SearchIndex",
+    "SearchQuery",
+    "SearchResult",
+]

@@ -1,0 +1,83 @@
+"""SearchIndex: the one object the app holds, over generations, writing and reading."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from whoosh.writing import SegmentWriter
+
+from . import writing
+from .generations import Generations
+from .highlight import best_pages
+from .searchers import SearcherPool
+from .searching import search_page
+from .values import SORTS, IndexDocument, SearchQuery, SearchResult
+
+
+class SearchIndex:
+    """A Whoosh index in generations under one root folder; safe for threads and processes."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self._generations = Generations(self.root)
+        self._searchers = SearcherPool(self._generations)
+
+    def ensure_exists(self) -> None:
+        """Create an empty index if there is none."""
+        self._generations.ensure_exists()
+
+    # Writing
+
+    def _writer(self, timeout: float, limitmb: int = 64) -> SegmentWriter:
+        """An open writer on the live generation, lock held; the caller commits or cancels it."""
+        return writing.open_writer(self._generations, timeout, limitmb)
+
+    def apply(
+        self, upserts: Iterable[IndexDocument], deletes: Iterable[int] = (), *, timeout: float = 5.0
+    ) -> None:
+        """Add or replace `upserts` and remove `deletes` (which win) in one commit."""
+        writing.apply(self._generations, upserts, deletes, timeout=timeout)
+
+    def rebuild(self, documents: Iterable[IndexDocument], *, timeout: float = 60.0) -> int:
+        """Index `documents` into a fresh generation, swap it in, and return the count.
+
+        The live generation's writer lock is held throughout, so apply() elsewhere waits or
+        raises IndexBusy instead of writing to a generation about to be replaced; pass a lazy
+        iterable so the documents are read from the database after the lock is taken.
+        """
+        return writing.rebuild(self._generations, documents, timeout=timeout)
+
+    def optimize(self, *, timeout: float = 30.0) -> None:
+        """Merge all segments into one."""
+        writing.optimize(self._generations, timeout=timeout)
+
+    # Reading
+
+    def close(self) -> None:
+        """Close the idle searchers (call when the application shuts down)."""
+        self._searchers.close()
+
+    def asset_ids(self) -> set[int]:
+        """Every asset id in the index, whatever its status (for consistency checks)."""
+        return self._searchers.read(lambda _, snap: {snap.asset_ids[doc] for doc in snap.live})
+
+    def search(self, q: SearchQuery) -> SearchResult:
+        """One page of the visible assets matching `q`, with facet counts and spelling help."""
+        if q.sort not in SORTS:
+            raise ValueError(f"Unknown sort {q.sort!r}; use one of {SORTS}")
+        return self._searchers.read(lambda searcher, snap: search_page(searcher, snap, q))
+
+    def highlight_pages(
+        self, pages: Sequence[tuple[str, str]], text: str, *, max_pages: int = 3
+    ) -> list[tuple[str, str]]:
+        """The pages where the query's words occur most, best first, with a marked-up snippet.
+
+        Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
+        """
+        if not text.strip() or not pages or max_pages < 1:
+            return []
+        return self._searchers.read(
+            lambda searcher, snap: best_pages(searcher, snap, pages, text, max_pages)
+        )

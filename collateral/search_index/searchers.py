@@ -1,0 +1,130 @@
+"""A pool of open searchers, and per index generation a snapshot of per-document values."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from whoosh import index, query
+from whoosh.searching import Searcher
+
+from .generations import Generations
+from .schema import FACET_FIELDS
+
+_POOL_SIZE = 8
+
+T = TypeVar("T")
+
+
+@dataclass
+class Snapshot:
+    """Per-document values and facet doc sets of one index generation, shared by searchers."""
+
+    asset_ids: list[int]
+    sort_dates: list[int]
+    live: frozenset[int]
+    facet_docs: dict[str, dict[int, frozenset[int]]]
+    visible: dict[tuple, frozenset[int]] = field(default_factory=dict)
+
+
+@dataclass
+class _PooledSearcher:
+    generation: str
+    searcher: Searcher
+
+
+class SearcherPool:
+    """Idle searchers kept for reuse and the latest snapshots; safe for threads."""
+
+    def __init__(self, generations: Generations) -> None:
+        self._generations = generations
+        self._lock = threading.Lock()
+        self._idle: list[_PooledSearcher] = []
+        self._snapshots: dict[tuple[str, int], Snapshot] = {}
+
+    def _checkout(self, generation: str) -> _PooledSearcher:
+        reuse = None
+        with self._lock:
+            while self._idle and reuse is None:
+                pooled = self._idle.pop()
+                if pooled.generation == generation:
+                    reuse = pooled
+                else:
+                    pooled.searcher.close()
+        if reuse is not None and reuse.searcher.up_to_date():
+            return reuse
+        if reuse is not None:
+            # Not Searcher.refresh(): it reuses segment readers by segment id, so it keeps
+            # serving deleted documents and, after a merge, returns them twice.
+            reuse.searcher.close()
+        return _PooledSearcher(generation, self._generations.open(generation).searcher())
+
+    def _checkin(self, pooled: _PooledSearcher) -> None:
+        with self._lock:
+            if len(self._idle) < _POOL_SIZE:
+                self._idle.append(pooled)
+                return
+        pooled.searcher.close()
+
+    def read(self, work: Callable[[Searcher, Snapshot], T]) -> T:
+        """Run `work` with a pooled searcher (one thread at a time) and its generation's data."""
+        for attempt in (1, 2):
+            pooled = None
+            try:
+                pooled = self._checkout(self._generations.current())
+                result = work(pooled.searcher, self._snapshot(pooled))
+            except (OSError, index.IndexError):
+                # Our generation was deleted under us (two rebuilds since we last looked):
+                # drop this searcher and start again from CURRENT, once.
+                if pooled is not None:
+                    pooled.searcher.close()
+                if attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                if pooled is not None:
+                    self._checkin(pooled)
+                raise
+            self._checkin(pooled)
+            return result
+        raise AssertionError("unreachable")
+
+    def _snapshot(self, pooled: _PooledSearcher) -> Snapshot:
+        searcher = pooled.searcher
+        key = (pooled.generation, searcher.reader().generation())
+        with self._lock:
+            snapshot = self._snapshots.get(key)
+        if snapshot is not None:
+            return snapshot
+        reader = searcher.reader()
+        facet_docs = {}
+        for name in FACET_FIELDS:
+            by_term = {}
+            for term in reader.lexicon(name):
+                text = term.decode("utf-8")
+                docs = frozenset(searcher.docs_for_query(query.Term(name, text)))
+                if docs and text.isdigit():
+                    by_term[int(text)] = docs
+            facet_docs[name] = by_term
+        empty = reader.doc_count_all() == 0  # an empty index's reader has no columns
+        snapshot = Snapshot(
+            asset_ids=[] if empty else list(reader.column_reader("asset_id")),
+            sort_dates=[] if empty else list(reader.column_reader("sort_date")),
+            live=frozenset(reader.all_doc_ids()),
+            facet_docs=facet_docs,
+        )
+        with self._lock:
+            if len(self._snapshots) >= 4:
+                self._snapshots.pop(next(iter(self._snapshots)))
+            self._snapshots[key] = snapshot
+        return snapshot
+
+    def close(self) -> None:
+        """Close the idle searchers and forget the snapshots."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._snapshots.clear()
+        for pooled in idle:
+            pooled.searcher.close()

@@ -1,0 +1,119 @@
+"""Writing to the live generation under its writer lock: apply changes, rebuild, optimize."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from whoosh import index
+from whoosh.writing import SegmentWriter
+
+from .generations import Generations
+from .schema import document_fields
+from .values import IndexBusy, IndexDocument
+
+
+def open_writer(generations: Generations, timeout: float, limitmb: int = 64) -> SegmentWriter:
+    """An open writer on the live generation, lock held; the caller commits or cancels it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        generation = generations.current()
+        ix = generations.open(generation)
+        try:
+            writer = ix.writer(
+                timeout=max(0.0, deadline - time.monotonic()),
+                delay=0.05,
+                limitmb=limitmb,
+                # Compound segments make every searcher copy the index into memory.
+                compound=False,
+            )
+        except index.LockError as exc:
+            raise IndexBusy(
+                f"The search index is busy: another process held its writer lock for "
+                f"{timeout:g} s. The change stays queued; apply it again shortly."
+            ) from exc
+        # Swapping generations needs this lock, so CURRENT can't change while we hold it;
+        # but a rebuild may have swapped while we waited: then write to the new one.
+        if generations.read_current() == generation:
+            return writer
+        writer.cancel()
+
+
+@contextmanager
+def _writing(
+    generations: Generations, timeout: float, limitmb: int = 64, optimize: bool = False
+) -> Iterator[SegmentWriter]:
+    """A writer committed on success and cancelled on error."""
+    writer = open_writer(generations, timeout, limitmb)
+    try:
+        yield writer
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    if not writer.is_closed:
+        writer.commit(optimize=optimize)
+
+
+def apply(
+    generations: Generations,
+    upserts: Iterable[IndexDocument],
+    deletes: Iterable[int] = (),
+    *,
+    timeout: float = 5.0,
+) -> None:
+    """Add or replace `upserts` and remove `deletes` (which win) in one commit."""
+    deleted = {int(asset_id) for asset_id in deletes}
+    with _writing(generations, timeout) as writer:
+        latest: dict[int, IndexDocument] = {}
+        for doc in upserts:
+            latest[doc.asset_id] = doc  # update_document can't see its own writer's docs
+        for asset_id in deleted:
+            writer.delete_by_term("asset_id", asset_id)
+        for asset_id, doc in latest.items():
+            if asset_id not in deleted:
+                writer.update_document(**document_fields(doc))
+        if not deleted and not latest:
+            writer.cancel()
+
+
+def rebuild(
+    generations: Generations, documents: Iterable[IndexDocument], *, timeout: float = 60.0
+) -> int:
+    """Index `documents` into a fresh generation, swap it in, and return the count.
+
+    The live generation's writer lock is held throughout, so apply() elsewhere waits or
+    raises IndexBusy instead of writing to a generation about to be replaced; pass a lazy
+    iterable so the documents are read from the database after the lock is taken.
+    """
+    with _writing(generations, timeout, limitmb=16) as lock_holder:
+        previous = generations.current()
+        name = generations.new()
+        try:
+            writer = generations.open(name).writer(limitmb=256, compound=False)
+            count, seen = 0, set()
+            try:
+                for doc in documents:
+                    if doc.asset_id in seen:
+                        raise ValueError(f"Asset {doc.asset_id} appears twice in the rebuild")
+                    seen.add(doc.asset_id)
+                    writer.add_document(**document_fields(doc))
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            generations.swap_to(name)
+        except BaseException:
+            generations.discard(name)
+            raise
+        lock_holder.cancel()
+    generations.remove_before(previous)
+    return count
+
+
+def optimize(generations: Generations, *, timeout: float = 30.0) -> None:
+    """Merge all segments into one."""
+    with _writing(generations, timeout, limitmb=128, optimize=True):
+        pass
