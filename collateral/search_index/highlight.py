@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
+from whoosh.analysis import Analyzer
 from whoosh.searching import Searcher
 
 from .query_units import first_token, parse_query
@@ -13,25 +15,41 @@ from .schema import WORD
 from .searchers import Snapshot
 
 _SNIPPET_CHARS = 200
+K = TypeVar("K")
 _WHITESPACE = re.compile(r"\s+")
 
 
-def best_pages(
+def best_pages_of_each(
     searcher: Searcher,
     snap: Snapshot,
-    pages: Sequence[tuple[str, str]],
+    pages_by_key: Mapping[K, Sequence[tuple[str, str]]],
     text: str,
+    max_pages: int,
+) -> dict[K, list[tuple[str, str]]]:
+    """`best_pages` for several files at once: the query is parsed (and corrected) once."""
+    stems = {stem for unit in parse_query(searcher, text, snap.live) for stem in unit.stems}
+    if not stems:
+        return {key: [] for key in pages_by_key}
+    analyzer = searcher.schema["body"].analyzer
+    forms: dict[str, str | None] = {}  # each distinct word is analyzed once, for all files
+    return {
+        key: best_pages(analyzer, forms, pages, stems, max_pages)
+        for key, pages in pages_by_key.items()
+    }
+
+
+def best_pages(
+    analyzer: Analyzer,
+    forms: dict[str, str | None],
+    pages: Sequence[tuple[str, str]],
+    stems: set[str],
     max_pages: int,
 ) -> list[tuple[str, str]]:
     """The pages where the query's words occur most, best first, with a marked-up snippet.
 
     Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
+    `forms` caches each word's stem across calls.
     """
-    stems = {stem for unit in parse_query(searcher, text, snap.live) for stem in unit.stems}
-    if not stems:
-        return []
-    analyzer = searcher.schema["body"].analyzer
-    forms: dict[str, str | None] = {}  # each distinct word is analyzed once
     ranked = []
     for number, (where, page_text) in enumerate(pages):
         matches = []

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from whoosh.writing import SegmentWriter
 
 from . import writing
 from .generations import Generations
-from .highlight import best_pages
+from .highlight import K, best_pages_of_each
 from .searchers import SearcherPool
 from .searching import search_page
 from .values import SORTS, IndexDocument, SearchQuery, SearchResult
@@ -76,8 +76,18 @@ class SearchIndex:
 
         Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
         """
-        if not text.strip() or not pages or max_pages < 1:
-            return []
+        return self.highlight_many({0: pages}, text, max_pages=max_pages)[0]
+
+    def highlight_many(
+        self,
+        pages_by_key: Mapping[K, Sequence[tuple[str, str]]],
+        text: str,
+        *,
+        max_pages: int = 3,
+    ) -> dict[K, list[tuple[str, str]]]:
+        """`highlight_pages` for several files (a page of results), parsing the query once."""
+        if not text.strip() or max_pages < 1:
+            return {key: [] for key in pages_by_key}
         return self._searchers.read(
-            lambda searcher, snap: best_pages(searcher, snap, pages, text, max_pages)
+            lambda searcher, snap: best_pages_of_each(searcher, snap, pages_by_key, text, max_pages)
         )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
-from ..models import STATUSES, Asset, Page, User
+from ..models import FULL_ASSET, STATUSES, Asset, Page, User
 from ..permissions import can_see_unpublished, can_view_asset
 from ..query_params import positive_int
 from ..search_index import FACET_FIELDS, SearchQuery
@@ -109,13 +109,10 @@ def _highlights(assets: dict[int, Asset], query_text: str) -> dict[int, list[dic
         )
         for page in rows:
             pages.setdefault(version_of[page.version_id], []).append((page.where, page.text))
-    index = search_index()
+    found = search_index().highlight_many(pages, query_text)
     return {
-        asset_id: [
-            {"where": where, "text": text}
-            for where, text in index.highlight_pages(asset_pages, query_text)
-        ]
-        for asset_id, asset_pages in pages.items()
+        asset_id: [{"where": where, "text": text} for where, text in marks]
+        for asset_id, marks in found.items()
     }
 
 
@@ -152,10 +149,10 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
     # outbox) must not show anyone an asset they may no longer see.
     assets = {
         a.id: a
-        for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))
+        for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(*FULL_ASSET))
         if can_view_asset(user, a, today) and a.status in query.statuses
     }
-    highlights = _highlights(assets, " ".join([params.q, *(result.query_terms or [])]))
+    highlights = _highlights(assets, params.q)
     items = [
         SearchItem(assets[hit.asset_id], hit.score, highlights.get(hit.asset_id, []))
         for hit in result.hits
