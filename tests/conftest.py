@@ -18,7 +18,6 @@ ROLES = ("rep", "marketer", "manager", "admin")
 PASSWORD = "correct horse battery"
 PRODUCTS = ("Atlas CRM", "Beacon Analytics", "Cobalt Payments")
 INDUSTRIES = ("Healthcare", "Retail", "Financial services")
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def app_config(root: Path, database: Path) -> dict:

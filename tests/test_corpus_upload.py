@@ -9,10 +9,12 @@ import pytest
 from collateral import create_app
 from collateral.services.resources import search_index
 from tests.conftest import Api, app_config
+from tests.corpus import CORPUS, corpus_rows, needs_corpus
 from tests.factories import file_field, multipart
-from tests.test_extract import CORPUS, CORPUS_PHRASES, corpus_rows
+from tests.test_extract import CORPUS_PHRASES
 
 ROWS = corpus_rows()
+pytestmark = needs_corpus
 FOUND_WITHIN = 5  # several corpus files share boilerplate phrases ("This is a test document")
 
 

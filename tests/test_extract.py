@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 import zipfile
@@ -29,8 +28,8 @@ from collateral.extract import (
     extract_file,
     extract_in_child,
 )
+from tests.corpus import CORPUS, corpus_rows, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ODF_NAMESPACES = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
@@ -381,14 +380,6 @@ def test_child_that_runs_out_of_memory_fails_cleanly(tmp_path: Path) -> None:
     )
 
 
-def corpus_rows() -> list[dict[str, str]]:
-    """The corpus files described in SOURCES.tsv; none when the corpus is absent."""
-    if not (CORPUS / "SOURCES.tsv").is_file():
-        return []
-    with open(CORPUS / "SOURCES.tsv", encoding="utf-8", newline="") as sources:
-        return list(csv.DictReader(sources, delimiter="\t"))
-
-
 TEXT_KINDS = ("pdf", "pptx", "docx", "xlsx", "odt")
 
 
@@ -513,9 +504,8 @@ def test_corpus_damaged_locked_and_empty_files_give_text_or_a_clear_error(filena
         assert expected in "\n".join(page.text for page in extraction.pages)
 
 
+@needs_corpus
 def test_corpus_hidden_content_is_left_out() -> None:
-    if not CORPUS.is_dir():
-        pytest.skip("the shared corpus is absent")
     html = corpus_extraction("unst__example-with-scripts.html")
     assert "Belarusian forces remain unlikely" in html.pages[0].text
     assert "(function (w, d, s, n, a)" not in html.pages[0].text

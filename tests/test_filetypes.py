@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Callable
@@ -21,8 +20,8 @@ from collateral.filetypes import (
     UnsupportedFileType,
     detect_file_type,
 )
+from tests.corpus import CORPUS, corpus_rows, needs_corpus
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 OLE2_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08mdat"
 MOV_HEADER = b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  \x00\x00\x00\x08mdat"
@@ -208,6 +207,7 @@ def test_old_binary_office_file_named_as_ooxml_says_so(tmp_path: Path) -> None:
     assert "save it as .xlsx" in message
 
 
+@needs_corpus
 def test_password_protected_ooxml_is_accepted_for_storage(tmp_path: Path) -> None:
     """Encrypted DOCX/PPTX/XLSX are stored without text, found by their metadata."""
     source = CORPUS / "unst__password_protected.xlsx"
@@ -263,14 +263,6 @@ def test_accepts_pdf_with_junk_before_its_header(tmp_path: Path) -> None:
 def test_accepts_mov_starting_with_a_moov_box(tmp_path: Path) -> None:
     data = b"\x00\x00\x00\x08wide\x00\x00\x00\x10moov\x00\x00\x00\x08mvhd"
     assert detect(tmp_path, data, "clip.mov").kind == "mov"
-
-
-def corpus_rows() -> list[dict[str, str]]:
-    """The corpus files described in SOURCES.tsv; none when the corpus is absent."""
-    if not (CORPUS / "SOURCES.tsv").is_file():
-        return []
-    with open(CORPUS / "SOURCES.tsv", encoding="utf-8", newline="") as sources:
-        return list(csv.DictReader(sources, delimiter="\t"))
 
 
 # The corpus files that must be refused, and a phrase each refusal must contain.
