@@ -11,13 +11,14 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-from .errors import InvalidInput, NotSignedIn, ServiceError
+from .errors import InvalidInput, NotSignedIn, ServiceError, TooLarge
 from .extensions import csrf, db, login_manager
 from .filetypes import ACCEPTED_EXTENSIONS
 from .models import User
 from .query_params import MAX_ID
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+MAX_SMALL_BODY = 1024 * 1024
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -87,6 +88,9 @@ def _refuse_nul_bytes() -> None:
         else [*request.args.values()]
     )
     if request.method in UNSAFE_METHODS and request.mimetype != "multipart/form-data":
+        # Only uploads are large; a JSON or form body past this is not a real request.
+        if (request.content_length or 0) > MAX_SMALL_BODY:
+            raise TooLarge("Only file uploads may be larger than 1 MB; send the fields as JSON.")
         values += list(request.form.values())
         body = request.get_data(cache=True)
         if b"\x00" in body or b"\\u0000" in body:

@@ -188,3 +188,19 @@ def test_download_counting(api, asset):
         "/api/v1/events", role="manager", query_string={"type": "download"}
     ).get_json()["total"]
     assert downloads == 3
+
+
+def test_nul_in_multipart_fields_is_400(api):
+    response = api.upload(b"text", "a.txt", title="Bad\x00title")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"].startswith("title")
+
+
+def test_large_non_upload_bodies_are_413(api, asset):
+    response = api.patch(
+        f"/api/v1/assets/{asset['id']}",
+        data=b" " * (1024 * 1024 + 1),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert "1 MB" in response.get_json()["error"]["message"]

@@ -48,6 +48,8 @@ def _text(value: Any, name: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(f"{name}: must be text.", field=name)
+    if "\x00" in value:
+        raise InvalidInput(f"{name}: contains a NUL character; remove it.", field=name)
     value = value.strip()
     if len(value) > limit:
         raise InvalidInput(f"{name}: at most {limit} characters.", field=name)
@@ -59,7 +61,9 @@ def _names(value: Any, name: str) -> list[str]:
         return []
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and "\x00" not in v for v in value
+    ):
         raise InvalidInput(f"{name}: must be a list of names.", field=name)
     return [v.strip() for v in value if v.strip()]
 
