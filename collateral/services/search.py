@@ -16,7 +16,7 @@ from ..search_index import FACET_FIELDS, SearchQuery
 from .assets import today_utc
 from .audit import record_event
 from .resources import search_index
-from .taxonomy import list_terms, resolve_terms
+from .taxonomy import resolve_terms, term_names_by_id
 
 SORTS = ("relevance", "newest", "popular")
 MAX_PER_PAGE = 100
@@ -158,7 +158,7 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
         for hit in result.hits
         if hit.asset_id in assets
     ]
-    names = {t.id: t.name for t in list_terms()}
+    names = term_names_by_id()
     facets = {
         facet: {names[i]: n for i, n in result.facets.get(facet, {}).items() if i in names}
         for facet in FACET_FIELDS
