@@ -530,6 +530,41 @@ def test_a_lost_generation_folder_reads_as_empty_until_rebuilt(index):
     assert set(ids(search(index, "pricing"))) == {1, 3, 10}
 
 
+def test_term_names_are_searched_and_spelled(index):
+    index.apply([make(90, "Quarterly memo", term_names=["Zephyr Suite", "Maritime logistics"])])
+    assert ids(search(index, "zephyr")) == [90]
+    assert ids(search(index, "maritime logistic")) == [90]
+    assert search(index, "zephir").suggestion == "zephyr"
+    index.apply([make(90, "Quarterly memo", term_names=["Zephyr Cloud"])])
+    assert search(index, "maritime").total == 0
+
+
+def test_an_index_older_than_a_field_takes_writes_until_rebuilt(tmp_path, monkeypatch, caplog):
+    """An upgrade never breaks the library: the old index works on, and a rebuild adds the field."""
+    from collateral.search_index import generations, schema
+
+    def schema_before_term_names():
+        fields = schema.new_schema()
+        fields.remove("term_names")
+        return fields
+
+    monkeypatch.setattr(generations, "new_schema", schema_before_term_names)
+    old = SearchIndex(tmp_path / "index")
+    old.ensure_exists()
+    monkeypatch.undo()
+    assert old.missing_fields() == ["term_names"]
+    document = make(1, "Pricing tiers", term_names=["Zephyr Suite"])
+    with caplog.at_level("WARNING"):
+        old.apply([document])
+    assert "flask --app wsgi reindex" in caplog.text
+    assert ids(search(old, "pricing")) == [1]
+    assert search(old, "zephyr").total == 0
+    assert old.rebuild([document]) == 1
+    assert old.missing_fields() == []
+    assert ids(search(old, "zephyr")) == [1]
+    old.close()
+
+
 def test_optimize_merges_segments_and_keeps_results(index):
     for n in range(3):
         index.apply([make(200 + n, f"Segment {n} walrus")])

@@ -11,6 +11,7 @@ from whoosh.writing import SegmentWriter
 from . import writing
 from .generations import Generations
 from .highlight import K, best_pages_of_each
+from .schema import new_schema
 from .searchers import SearcherPool
 from .searching import search_page
 from .values import SORTS, IndexDocument, SearchQuery, SearchResult
@@ -27,6 +28,15 @@ class SearchIndex:
     def ensure_exists(self) -> None:
         """Create an empty index if there is none."""
         self._generations.ensure_exists()
+
+    def missing_fields(self) -> list[str]:
+        """Fields this release indexes that the live generation lacks: then it needs a rebuild.
+
+        An index built by an older release still answers searches and takes updates (without
+        those fields), so an upgrade never breaks the library; `rebuild` brings it up to date.
+        """
+        names = set(self._generations.open(self._generations.current()).schema.names())
+        return sorted(set(new_schema().names()) - names)
 
     # Writing
 

@@ -21,7 +21,15 @@ from .values import IndexDocument
 
 FACET_FIELDS = ("product", "industry", "stage", "content_type")
 # Searched fields and their weights: a word in the title says more than one deep in the body.
-TEXT_FIELDS = {"title": 3.0, "tags": 2.0, "description": 1.5, "filename": 1.0, "body": 1.0}
+# Taxonomy names weigh like a description: chosen by a person, but shared by many assets.
+TEXT_FIELDS = {
+    "title": 3.0,
+    "tags": 2.0,
+    "term_names": 1.5,
+    "description": 1.5,
+    "filename": 1.0,
+    "body": 1.0,
+}
 
 # Dots join only digits ("v2.0", "3.5") and underscores split, so "acme_pricing.pdf" is 3 words.
 _WORD_PATTERN = r"[^\W_]+(?:\.\d+)*"
@@ -80,7 +88,8 @@ def document_fields(doc: IndexDocument) -> dict[str, Any]:
     """The Whoosh fields for one asset."""
     filename = _FILENAME_SEPARATORS.sub(" ", doc.filename)
     tags = [tag for tag in (normalize_tag(t) for t in doc.tags) if tag]
-    spelled = (doc.title, doc.description, filename, " ".join(doc.tags), doc.body)
+    term_names = " ; ".join(doc.term_names)
+    spelled = (doc.title, doc.description, filename, " ".join(doc.tags), term_names, doc.body)
     values: dict[str, Any] = {
         "asset_id": doc.asset_id,
         "title": doc.title,
@@ -88,6 +97,7 @@ def document_fields(doc: IndexDocument) -> dict[str, Any]:
         "body": doc.body,
         "filename": filename,
         "tags": " ; ".join(doc.tags),
+        "term_names": term_names,
         # Each distinct word once: the spell field only records which words exist.
         "spell": " ".join(set(WORD.findall(" ".join(spelled).lower()))),
         "tag": ",".join(tags),

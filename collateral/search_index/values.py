@@ -31,6 +31,8 @@ class IndexDocument:
     status: str
     sort_date: datetime
     expires_on: date | None
+    # The names of its products, industries, stages and content type, so words find them.
+    term_names: list[str] = field(default_factory=list)
 
 
 @dataclass

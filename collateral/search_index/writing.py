@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from whoosh import index
 from whoosh.writing import SegmentWriter
@@ -12,6 +14,9 @@ from whoosh.writing import SegmentWriter
 from .generations import Generations
 from .schema import document_fields
 from .values import IndexBusy, IndexDocument
+
+log = logging.getLogger(__name__)
+_warned_outdated: set[str] = set()
 
 
 def open_writer(generations: Generations, timeout: float, limitmb: int = 64) -> SegmentWriter:
@@ -73,9 +78,31 @@ def apply(
             writer.delete_by_term("asset_id", asset_id)
         for asset_id, doc in latest.items():
             if asset_id not in deleted:
-                writer.update_document(**document_fields(doc))
+                writer.update_document(**_fitted(writer, document_fields(doc)))
         if not deleted and not latest:
             writer.cancel()
+
+
+def _fitted(writer: SegmentWriter, values: dict[str, Any]) -> dict[str, Any]:
+    """The fields the live generation's schema has; an index built by an older release lacks some.
+
+    Writing on without them keeps uploads and edits working until the operator rebuilds;
+    refusing would fail every write with Whoosh's UnknownFieldError.
+    """
+    known = set(writer.schema.names())
+    missing = sorted(set(values) - known)
+    if not missing:
+        return values
+    folder = str(writer.storage.folder)
+    if folder not in _warned_outdated:
+        _warned_outdated.add(folder)
+        log.warning(
+            "The search index in %s predates the field(s) %s, so they are not searchable yet; "
+            "run `flask --app wsgi reindex` to rebuild it.",
+            folder,
+            ", ".join(missing),
+        )
+    return {name: value for name, value in values.items() if name in known}
 
 
 def rebuild(

@@ -36,6 +36,10 @@ def index_document(asset: Asset) -> IndexDocument:
     """What the index holds for an asset, built from the database."""
     version = asset.current_version
     ids = {kind: [t.id for t in asset.terms_of(kind)] for kind in ("product", "industry", "stage")}
+    # Names as words too, so a rename or merge changes what a search for them finds.
+    term_names = [t.name for t in asset.terms]
+    if asset.content_type is not None:
+        term_names.append(asset.content_type.name)
     return IndexDocument(
         asset_id=asset.id,
         title=asset.title,
@@ -50,6 +54,7 @@ def index_document(asset: Asset) -> IndexDocument:
         status=asset.status,
         sort_date=version.uploaded_at if version else asset.created_at,
         expires_on=asset.expires_at,
+        term_names=term_names,
     )
 
 

@@ -1,13 +1,19 @@
-"""The taxonomy: products, industries, stages and content types, in display order."""
+"""The taxonomy: products, industries, stages and content types, in display order.
+
+Terms are added and resolved here; renaming, reordering, retiring and merging them is in
+`taxonomy_care`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import TERM_KINDS, Term
+from ..models import TERM_KINDS, Asset, Term, asset_term
 from ..taxonomy_defaults import DEFAULT_CONTENT_TYPES, DEFAULT_STAGES
 from .audit import current_actor, record_event
 
@@ -19,6 +25,14 @@ PLURALS = {
     "content_type": "content_types",
 }
 KIND_FOR_PLURAL = {plural: kind for kind, plural in PLURALS.items()}
+# How a message names one term of a kind.
+SINGULARS = {
+    "product": "product",
+    "industry": "industry",
+    "stage": "stage",
+    "content_type": "content type",
+}
+MOVES = ("up", "down", "top", "bottom")
 
 DEFAULT_TERMS = {"stage": DEFAULT_STAGES, "content_type": DEFAULT_CONTENT_TYPES}
 MAX_NAME_LENGTH = 120
@@ -33,10 +47,11 @@ def list_terms(kind: str | None = None, *, include_retired: bool = True) -> list
     return list(db.session.scalars(stmt))
 
 
-def offered_terms() -> dict[str, list[Term]]:
-    """The terms offered for new choices, by kind, in display order (for forms and facets)."""
+def offered_terms(*, include_retired: bool = False) -> dict[str, list[Term]]:
+    """The terms by kind, in display order: those offered for new choices (forms), or all
+    of them (search filters, since old assets still carry retired terms)."""
     terms: dict[str, list[Term]] = {kind: [] for kind in TERM_KINDS}
-    for term in list_terms(include_retired=False):
+    for term in list_terms(include_retired=include_retired):
         terms[term.kind].append(term)
     return terms
 
@@ -49,37 +64,85 @@ def taxonomy_names() -> dict[str, list[str]]:
     return names
 
 
-def add_term(kind: str, name: str) -> Term:
-    """Append a term to the end of its kind; names are unique per kind, ignoring case."""
-    if kind not in TERM_KINDS:
-        raise InvalidInput(f"kind: must be one of {', '.join(PLURALS.values())}.", field="kind")
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput("name: give the term a name.", field="name")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"name: at most {MAX_NAME_LENGTH} characters.", field="name")
-    # Compared in Python: SQL lower() folds only ASCII, so "Énergie" and "énergie" would pass.
-    existing = {name_key(t.name): t for t in list_terms(kind)}
-    if name_key(name) in existing:
-        raise Conflict(
-            f"{PLURALS[kind]} already has {existing[name_key(name)].name!r}.", field="name"
+def get_term(term_id: int, *, field: str | None = None) -> Term:
+    """The term with this id, or a 404 (it may have been merged into another meanwhile)."""
+    term = db.session.get(Term, term_id)
+    if term is None:
+        raise NotFound(
+            f"No taxonomy term with id {term_id}: it may have been merged into another. "
+            "Reload the taxonomy page.",
+            field=field,
         )
-    position = db.session.scalar(select(func.max(Term.position)).where(Term.kind == kind))
-    term = Term(kind=kind, name=name, position=(position or 0) + 1)
-    db.session.add(term)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same name added at the same moment by someone else
-        db.session.rollback()
-        raise Conflict(f"{PLURALS[kind]} already has {name!r}.", field="name") from None
-    record_event("term_added", current_actor(), kind=kind, name=name)
-    db.session.commit()
     return term
+
+
+def asset_counts() -> dict[int, int]:
+    """How many assets, whatever their status, carry each term."""
+    counts: dict[int, int] = {}
+    by_link = select(asset_term.c.term_id, func.count()).group_by(asset_term.c.term_id)
+    by_type = (
+        select(Asset.content_type_id, func.count())
+        .where(Asset.content_type_id.is_not(None))
+        .group_by(Asset.content_type_id)
+    )
+    for stmt in (by_link, by_type):
+        for term_id, count in db.session.execute(stmt):
+            counts[term_id] = counts.get(term_id, 0) + count
+    return counts
 
 
 def name_key(name: str) -> str:
     """How two term names are compared: case-folded, with white space collapsed."""
     return " ".join(name.split()).casefold()
+
+
+def clean_term_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("name: give the term a name.", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"name: at most {MAX_NAME_LENGTH} characters.", field="name")
+    return name
+
+
+def check_name_free(kind: str, name: str, renaming: Term | None = None) -> None:
+    """A 409 when another term of `kind` has this name, ignoring case and spacing."""
+    # Compared in Python: SQL lower() folds only ASCII, so "Énergie" and "énergie" would pass.
+    for other in list_terms(kind):
+        if other is renaming or name_key(other.name) != name_key(name):
+            continue
+        if renaming is not None:
+            hint = f" To combine the two, merge {renaming.name!r} into {other.name!r}."
+        elif other.retired:
+            hint = " It is retired: restore it on the taxonomy page."
+        else:
+            hint = ""
+        raise Conflict(f"{PLURALS[kind]} already has {other.name!r}.{hint}", field="name")
+
+
+def commit_or_conflict(conflict: str) -> None:
+    """Commit, turning a uniqueness race with another admin into a 409 that says `conflict`."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(conflict, field="name") from None
+
+
+def add_term(kind: str, name: str) -> Term:
+    """Append a term to the end of its kind; names are unique per kind, ignoring case."""
+    if kind not in TERM_KINDS:
+        raise InvalidInput(f"kind: must be one of {', '.join(PLURALS.values())}.", field="kind")
+    name = clean_term_name(name)
+    check_name_free(kind, name)
+    position = db.session.scalar(select(func.max(Term.position)).where(Term.kind == kind))
+    term = Term(kind=kind, name=name, position=(position or 0) + 1)
+    db.session.add(term)
+    # The same name added at the same moment by someone else.
+    commit_or_conflict(f"{PLURALS[kind]} already has {name!r}.")
+    record_event("term_added", current_actor(), kind=kind, name=name)
+    db.session.commit()
+    return term
 
 
 def seed_default_terms() -> int:
@@ -94,17 +157,35 @@ def seed_default_terms() -> int:
     return added
 
 
-def resolve_terms(kind: str, names: list[str], field: str) -> list[Term]:
-    """The offered terms with these names (case-insensitive), or a 400 listing the accepted ones."""
-    offered = list_terms(kind, include_retired=False)
-    by_name = {name_key(t.name): t for t in offered}
+def resolve_terms(
+    kind: str,
+    names: list[str],
+    field: str,
+    *,
+    for_asset: bool = False,
+    keep: Collection[int] = (),
+) -> list[Term]:
+    """The terms with these names (case-insensitive), or a 400 listing the accepted ones.
+
+    A search may name any term, retired ones too: old assets still carry them. Names given
+    to an asset (`for_asset`) must be offered terms, except the retired ones whose ids are
+    in `keep` (those it already has), so an edit that re-sends its terms succeeds.
+    """
+    terms = list_terms(kind)
+    by_name = {name_key(t.name): t for t in terms}
+    offered = ", ".join(t.name for t in terms if not t.retired) or "none yet (an admin adds them)"
     found: list[Term] = []
     for name in names:
         term = by_name.get(name_key(name))
         if term is None:
-            accepted = ", ".join(t.name for t in offered) or "none yet (an admin adds them)"
             raise InvalidInput(
-                f"{field}: {name!r} is not in the taxonomy. Accepted: {accepted}.", field=field
+                f"{field}: {name!r} is not in the taxonomy. Accepted: {offered}.", field=field
+            )
+        if for_asset and term.retired and term.id not in keep:
+            raise InvalidInput(
+                f"{field}: {term.name!r} is retired and no longer given to collateral. "
+                f"Accepted: {offered}.",
+                field=field,
             )
         if term not in found:
             found.append(term)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ..errors import ServiceError
+from ..errors import NotFound, ServiceError
 from ..models import ROLES
 from ..permissions import roles_required
-from ..services import accounts, taxonomy
+from ..services import accounts, taxonomy, taxonomy_care
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -58,7 +58,11 @@ def update_user(user_id: int):
 @roles_required("admin")
 def terms():
     return render_template(
-        "admin/taxonomy.html", terms=taxonomy.list_terms(), kinds=taxonomy.PLURALS
+        "admin/taxonomy.html",
+        terms=taxonomy.list_terms(),
+        kinds=taxonomy.PLURALS,
+        singulars=taxonomy.SINGULARS,
+        counts=taxonomy.asset_counts(),
     )
 
 
@@ -72,3 +76,98 @@ def add_term():
         return redirect(url_for("admin.terms")), 303
     flash(f"Added {term.name}.", "success")
     return redirect(url_for("admin.terms"))
+
+
+def _back_to():
+    """To the taxonomy page, whose top shows the message (303: the browser then GETs it)."""
+    return redirect(url_for("admin.terms"), 303)
+
+
+def _refused(exc: ServiceError):
+    """An unknown term in the URL is a 404 page; other refusals are said on the list."""
+    if isinstance(exc, NotFound) and exc.field is None:
+        raise exc
+    flash(exc.message, "error")
+    return _back_to()
+
+
+@admin_bp.post("/taxonomy/<int:term_id>/rename")
+@roles_required("admin")
+def rename_term(term_id: int):
+    try:
+        old = taxonomy.get_term(term_id).name
+        term = taxonomy_care.rename_term(term_id, request.form.get("name", ""))
+    except ServiceError as exc:
+        return _refused(exc)
+    if term.name == old:
+        flash(f"“{old}” already has that name.", "info")
+    else:
+        flash(f"Renamed “{old}” to “{term.name}”; its collateral is re-indexed.", "success")
+    return _back_to()
+
+
+@admin_bp.post("/taxonomy/<int:term_id>/move")
+@roles_required("admin")
+def move_term(term_id: int):
+    direction = request.form.get("direction", "")
+    try:
+        term = taxonomy.get_term(term_id)
+        moved = taxonomy_care.move_term(term_id, direction)
+    except ServiceError as exc:
+        return _refused(exc)
+    where = {"up": "up", "down": "down", "top": "to the top", "bottom": "to the bottom"}
+    if moved:
+        flash(f"Moved “{term.name}” {where[direction]}.", "success")
+    else:
+        end = "top" if direction in ("up", "top") else "bottom"
+        flash(f"“{term.name}” is already at the {end}.", "info")
+    return _back_to()
+
+
+@admin_bp.post("/taxonomy/<int:term_id>/retire")
+@roles_required("admin")
+def retire_term(term_id: int):
+    try:
+        term = taxonomy_care.retire_term(term_id)
+    except ServiceError as exc:
+        return _refused(exc)
+    flash(
+        f"Retired “{term.name}”: collateral that has it keeps it, but it is no longer offered.",
+        "success",
+    )
+    return _back_to()
+
+
+@admin_bp.post("/taxonomy/<int:term_id>/restore")
+@roles_required("admin")
+def restore_term(term_id: int):
+    try:
+        term = taxonomy_care.restore_term(term_id)
+    except ServiceError as exc:
+        return _refused(exc)
+    flash(f"Restored “{term.name}”: it is offered again.", "success")
+    return _back_to()
+
+
+@admin_bp.post("/taxonomy/<int:term_id>/merge")
+@roles_required("admin")
+def merge_term(term_id: int):
+    form = request.form
+    try:
+        source = taxonomy.get_term(term_id)
+        if form.get("confirm") != "yes":
+            flash(f"Nothing merged: tick the box to confirm merging “{source.name}”.", "error")
+            return _back_to()
+        into = form.get("into", "")
+        if not into.isdigit():
+            flash("Nothing merged: choose the term to merge into.", "error")
+            return _back_to()
+        merged = taxonomy_care.merge_terms(term_id, int(into))
+    except ServiceError as exc:
+        return _refused(exc)
+    moved = f"{merged.assets} asset{'' if merged.assets == 1 else 's'}"
+    flash(
+        f"Merged “{merged.source_name}” into “{merged.target.name}”: {moved} moved and re-indexed.",
+        "success",
+    )
+    return _back_to()
