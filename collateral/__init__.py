@@ -31,6 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
     finish_config(app.config, app.instance_path)
+    from .services.attention import parse_required_fields
+
+    parse_required_fields(str(app.config["REQUIRED_FIELDS"]))  # a bad setting stops start-up
 
     from . import cli, web
     from .api import api_bp

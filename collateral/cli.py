@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
 
 from .errors import ServiceError
-from .services import accounts, demo, indexing, setup
+from .services import accounts, bulk_import, demo, import_plan, indexing, setup, thumbnails
 
 
 def _fail(exc: ServiceError) -> None:
@@ -55,9 +58,11 @@ def create_token_command(email: str, label: str) -> None:
 @click.command("reindex")
 @with_appcontext
 def reindex_command() -> None:
-    """Rebuild the whole index from the database into a fresh folder, then swap it in."""
+    """Rebuild the whole index into a fresh folder, swap it in; make missing thumbnails."""
     count = indexing.rebuild_index()
     click.echo(f"Indexed {count} assets.")
+    made = thumbnails.make_missing_thumbnails()
+    click.echo(f"Made {made} missing thumbnails.")
 
 
 @click.command("index-sync")
@@ -84,6 +89,53 @@ def demo_command() -> None:
         click.echo(f"  {role:<9} {email:<24} {password}")
 
 
+@click.command("import")
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--manifest", type=click.Path(path_type=Path), help="CSV: `file` + asset fields.")
+@click.option("--as", "as_email", metavar="EMAIL", help="Uploader and owner [first admin].")
+@click.option("--processes", type=click.IntRange(1, 32), default=2, show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@with_appcontext
+def import_command(
+    folder: Path, manifest: Path | None, as_email: str | None, processes: int, no_progress: bool
+) -> None:
+    """Import every file under DIR as a new asset; files already stored are skipped."""
+    try:
+        user = import_plan.importing_user(as_email)
+        plan = import_plan.plan_import(folder, manifest, user)
+    except ServiceError as exc:
+        _fail(exc)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(
+            f"Database: {reason} (a new one needs `flask init-db`)."
+        ) from exc
+    failed = 0
+    with tqdm(total=len(plan.files), unit="file", disable=no_progress, file=sys.stderr) as bar:
+
+        def advance(outcome: import_plan.Outcome) -> None:
+            nonlocal failed
+            if outcome.status == "failed":
+                failed += 1
+                bar.set_postfix_str(f"{failed} failed", refresh=False)
+            bar.update(1)
+
+        try:
+            report = bulk_import.run_import(plan, user, processes=processes, on_progress=advance)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise click.ClickException(
+                f"Database: {reason}; run the import again to resume."
+            ) from exc
+    for line in report.summary_lines():
+        click.echo(line)
+    if report.interrupted:
+        raise click.ClickException("Interrupted; run the same command again to resume.")
+    if failures := len(report.with_status("failed")):
+        plural = "s" if failures != 1 else ""
+        raise click.ClickException(f"{failures} file{plural} failed (listed above).")
+
+
 def init_app(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -92,5 +144,6 @@ def init_app(app: Flask) -> None:
         reindex_command,
         index_sync_command,
         demo_command,
+        import_command,
     ):
         app.cli.add_command(command)

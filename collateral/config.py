@@ -17,6 +17,10 @@ DEFAULTS: dict[str, object] = {
     "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
     "SESSION_COOKIE_SECURE": False,
+    # The metadata every asset should have; assets missing any are listed for cleaning up.
+    "REQUIRED_FIELDS": "products,stages",
+    # Days ahead in which an owner is told an asset is about to expire.
+    "EXPIRY_WARNING_DAYS": 30,
 }
 
 

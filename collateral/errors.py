@@ -7,10 +7,13 @@ class ServiceError(Exception):
     status = 400
     code = "invalid_input"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, extra: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra = extra or {}  # more for API clients, beside code and message
 
 
 class InvalidInput(ServiceError):
@@ -31,6 +34,12 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status, code = 409, "conflict"
+
+
+class DuplicateFile(Conflict):
+    """The same content is already another asset's current version; `extra` names it."""
+
+    code = "duplicate"
 
 
 class TooLarge(ServiceError):

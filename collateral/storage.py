@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -14,6 +15,7 @@ from typing import BinaryIO
 
 CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_DERIVED_NAME = re.compile(r"^[a-z0-9-]{1,64}\.(jpg|png)$")
 TEMP_PREFIX = ".upload-"
 
 
@@ -84,6 +86,33 @@ class BlobStore:
             return final
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged.temp_path, final)
+        return final
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store a small blob made in memory (a thumbnail); returns its SHA-256."""
+        with self.staged(io.BytesIO(data)) as staged:
+            self.commit(staged)
+        return staged.sha256
+
+    def derived_path(self, sha256: str, key: str, suffix: str) -> Path:
+        """Where something made from a blob is kept (a rendered page): derived/ab/<sha256>/key."""
+        name = key + suffix
+        if not _DERIVED_NAME.match(name):
+            raise ValueError(f"not a derived file name: {name!r}")
+        self.path_for(sha256)  # checks the digest
+        return self.root / "derived" / sha256[:2] / sha256 / name
+
+    def put_derived(self, sha256: str, key: str, suffix: str, data: bytes) -> Path:
+        """Keep something made from a blob; written to a temporary name, then renamed."""
+        final = self.derived_path(sha256, key, suffix)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=final.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(name, final)
+        finally:
+            Path(name).unlink(missing_ok=True)
         return final
 
     def delete(self, sha256: str) -> None:

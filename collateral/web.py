@@ -29,10 +29,10 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str):
+def error_response(status: int, code: str, message: str, extra: dict | None = None):
     """The contract's JSON error for the API; a page with the message elsewhere."""
     if wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
+        return jsonify({"error": {"code": code, "message": message, **(extra or {})}}), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -119,7 +119,7 @@ def init_app(app: Flask) -> None:
     def service_error(exc: ServiceError):
         if isinstance(exc, NotSignedIn) and not wants_json():
             return unauthorized()
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.extra)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -1,12 +1,20 @@
 // Filters and sort apply as soon as they change; the Search button still works without script.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("search-form");
-  if (!form) return;
-  form.querySelectorAll(".autosubmit").forEach((input) => {
-    input.addEventListener("change", () => {
-      const page = form.querySelector("input[name=page]");
-      if (page) page.remove();
-      form.submit();
+  if (form) {
+    form.querySelectorAll(".autosubmit").forEach((input) => {
+      input.addEventListener("change", () => {
+        const page = form.querySelector("input[name=page]");
+        if (page) page.remove();
+        form.submit();
+      });
+    });
+  }
+  // A page image is rendered on the server only when someone opens it.
+  document.querySelectorAll("details.page-image").forEach((details) => {
+    details.addEventListener("toggle", () => {
+      const img = details.querySelector("img[data-src]");
+      if (details.open && img && !img.getAttribute("src")) img.src = img.dataset.src;
     });
   });
 });

@@ -4,7 +4,7 @@ import pytest
 
 from collateral.api.openapi import PATHS
 from tests.conftest import ROLES
-from tests.factories import file_field
+from tests.factories import file_field, make_pdf, multipart
 
 ALL = set(ROLES)
 EDITORS = {"marketer", "admin"}
@@ -14,7 +14,7 @@ ADMIN = {"admin"}
 
 @pytest.fixture
 def asset_id(api):
-    response = api.upload(b"Pricing tiers for Atlas", "atlas.txt", title="Atlas pricing")
+    response = api.upload(make_pdf(["Pricing tiers for Atlas"]), "atlas.pdf", title="Atlas pricing")
     assert response.status_code == 201
     return response.get_json()["id"]
 
@@ -27,6 +27,9 @@ def api_request(api, role, method, path, asset_id):
         return api.patch(path, role=role, json={"description": "changed"})
     if path == "/api/v1/assets":
         return api.upload(b"new file", "new.txt", role=role, title="New")
+    if path.endswith("/versions"):
+        data = {"file": file_field(b"second version", "v2.txt")}
+        return api.post(path, role=role, **multipart(data))
     if path.startswith("/api/v1/taxonomy/"):
         return api.post(path, role=role, json={"name": f"Term by {role}"})
     return api.post(path, role=role)
@@ -39,7 +42,9 @@ API_RULES = [
     ("POST", "/api/v1/assets", EDITORS),
     ("GET", "/api/v1/assets/{id}", ALL),
     ("PATCH", "/api/v1/assets/{id}", EDITORS),
+    ("POST", "/api/v1/assets/{id}/versions", EDITORS),
     ("POST", "/api/v1/assets/{id}/archive", EDITORS),
+    ("GET", "/api/v1/assets/{id}/thumbnail", ALL),
     ("GET", "/api/v1/assets/{id}/download", ALL),
     ("GET", "/api/v1/events", AUDITORS),
     ("GET", "/api/v1/events.csv", AUDITORS),
@@ -101,25 +106,46 @@ PAGE_RULES = [
     ("GET", "/", ALL),
     ("GET", "/assets/{id}", ALL),
     ("GET", "/assets/{id}/download", ALL),
+    ("GET", "/assets/{id}/thumbnail.jpg", ALL),
+    ("GET", "/assets/{id}/pages/{page}.jpg", ALL),
     ("GET", "/upload", EDITORS),
     ("POST", "/upload", EDITORS),
     ("GET", "/assets/{id}/edit", EDITORS),
     ("POST", "/assets/{id}/edit", EDITORS),
     ("POST", "/assets/{id}/archive", EDITORS),
+    ("POST", "/assets/{id}/restore", EDITORS),
+    ("GET", "/assets/{id}/versions/new", EDITORS),
+    ("POST", "/assets/{id}/versions/new", EDITORS),
+    ("GET", "/mine", EDITORS),
+    ("GET", "/incomplete", EDITORS),
     ("GET", "/admin/users", ADMIN),
     ("POST", "/admin/users", ADMIN),
     ("POST", "/admin/users/{user}", ADMIN),
     ("GET", "/admin/taxonomy", ADMIN),
     ("POST", "/admin/taxonomy", ADMIN),
+    ("POST", "/admin/taxonomy/{term}/rename", ADMIN),
+    ("POST", "/admin/taxonomy/{term}/move", ADMIN),
+    ("POST", "/admin/taxonomy/{term}/retire", ADMIN),
+    ("POST", "/admin/taxonomy/{term}/restore", ADMIN),
+    ("POST", "/admin/taxonomy/{term}/merge", ADMIN),
     ("GET", "/account", ALL),
     ("POST", "/account/tokens", ALL),
     ("GET", "/reports/events", AUDITORS),
 ]
 
 
-def page_form(path, role):
+def product_ids(app) -> dict[str, int]:
+    from collateral.services.taxonomy import list_terms
+
+    with app.app_context():
+        return {term.name: term.id for term in list_terms("product")}
+
+
+def page_form(path, role, terms=None):
     if path == "/upload":
         return {"file": file_field(b"page upload", "p.txt"), "title": "From the page"}
+    if path.endswith("/versions/new"):
+        return {"file": file_field(b"page version", "v2.txt"), "note": "from the page"}
     if path.endswith("/edit"):
         return {"title": "Edited title", "status": "published"}
     if path == "/admin/users":
@@ -128,13 +154,20 @@ def page_form(path, role):
         return {"role": "rep", "active": "1"}
     if path == "/admin/taxonomy":
         return {"kind": "product", "name": f"Page term {role}"}
+    if path.endswith("/rename"):
+        return {"name": f"Renamed by {role}"}
+    if path.endswith("/move"):
+        return {"direction": "up"}
+    if path.endswith("/merge"):
+        return {"into": terms["Cobalt Payments"], "confirm": "yes"}
     return {}
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
 @pytest.mark.parametrize(("method", "path", "allowed"), PAGE_RULES)
 def test_page_role_matrix(app, client, asset_id, role, method, path, allowed):
-    path = path.format(id=asset_id, user=1)
+    terms = product_ids(app)
+    path = path.format(term=terms["Beacon Analytics"], id=asset_id, user=1, page=1)
     if role:
         sign_in_session(client, app, role)
     if method == "GET":
@@ -147,7 +180,7 @@ def test_page_role_matrix(app, client, asset_id, role, method, path, allowed):
             if not role
             else csrf_token_from(client.get("/account").get_data(as_text=True))
         )
-        response = client.post(path, data={**page_form(path, role), "csrf_token": token})
+        response = client.post(path, data={**page_form(path, role, terms), "csrf_token": token})
     response.close()
     if role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -163,7 +196,8 @@ def test_every_page_route_is_in_the_matrix(app):
         if rule.rule.startswith(("/api/", "/static/")) or rule.endpoint.startswith("auth."):
             continue
         path = rule.rule.replace("<int:asset_id>", "{id}").replace("<int:user_id>", "{user}")
-        path = path.replace("<int:token_id>", "{token}")
+        path = path.replace("<int:token_id>", "{token}").replace("<int:page_number>", "{page}")
+        path = path.replace("<int:term_id>", "{term}")
         pages |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(m, p) for m, p, _ in PAGE_RULES} | {("POST", "/account/tokens/{token}/revoke")}
     assert pages == covered

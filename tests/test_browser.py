@@ -1,4 +1,4 @@
-"""End to end in a real Chromium (Debian's), driven by Playwright: sign in, search, filter,
+"""End to end in a real Chromium (Debian's), driven by Playwright: sign in, search, filter, preview,
 download."""
 
 import os
@@ -101,3 +101,32 @@ def test_rep_signs_in_searches_filters_and_downloads(api, live_server, page, tmp
     target = tmp_path / "got.pptx"
     download.save_as(target)
     assert target.read_bytes() == deck
+
+
+def test_rep_sees_thumbnails_and_opens_a_pdf_page_before_downloading(api, live_server, page):
+    api.upload(
+        make_pdf(["Kestrel rollout plan", "Kestrel timeline and milestones"]),
+        "kestrel.pdf",
+        title="Kestrel rollout plan",
+    )
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", "rep@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/?q=kestrel")
+    thumb = page.locator(".result img.thumb")
+    thumb.wait_for()
+    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+
+    page.click(".result h2 a")
+    page.wait_for_url("**/assets/*")
+    second = page.locator("#page-2 details.page-image img")
+    assert second.get_attribute("src") is None  # nothing is rendered until asked for
+    with page.expect_response("**/pages/2.jpg*") as rendered:
+        page.click("#page-2 summary")
+    assert rendered.value.status == 200
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#page-2 details img');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )

@@ -2,8 +2,12 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from collateral.config import PROJECT_ROOT
 from collateral.extensions import db
+
+HEAD = ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
 
 
 def test_migrated_database_matches_the_models(app):
@@ -18,4 +22,32 @@ def test_init_db_upgrades_an_empty_database(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     with app.app_context(), db.engine.connect() as connection:
         version = connection.exec_driver_sql("select version_num from alembic_version").scalar()
-    assert version == "0001"
+    assert version == HEAD
+
+
+def test_a_database_at_the_first_revision_upgrades_keeping_its_rows(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from collateral import create_app
+
+    database = tmp_path / "old.db"
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": f"sqlite:///{database}"}
+    )
+    with app.app_context():
+        upgrade(revision="0001")
+        db.session.execute(
+            text(
+                "INSERT INTO user (email, name, password_hash, role, active, created_at) "
+                "VALUES ('old@example.com', '', 'x', 'admin', 1, '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        with db.engine.connect() as connection:
+            version = connection.exec_driver_sql("select version_num from alembic_version")
+            assert version.scalar() == HEAD
+            emails = connection.exec_driver_sql("select email from user").scalars().all()
+        assert emails == ["old@example.com"]
+        db.engine.dispose()

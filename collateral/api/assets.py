@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
+from ..errors import InvalidInput
 from ..permissions import EDITORS, roles_required
 from ..query_params import json_object
 from ..services import assets as asset_service
 from ..services.search import parse_search_params, search_assets
-from ..views.downloads import send_download
+from ..views.downloads import send_download, send_thumbnail
 from . import api_bp
 from .serializers import asset_json
-from .uploads import upload_fields, uploaded_file
+from .uploads import allow_duplicate, upload_fields, uploaded_file
 
 
 @api_bp.get("/assets")
@@ -38,7 +39,13 @@ def list_assets():
 @roles_required(*EDITORS)
 def create_asset():
     file = uploaded_file()
-    asset = asset_service.create_asset(current_user, file.stream, file.filename, upload_fields())
+    asset = asset_service.create_asset(
+        current_user,
+        file.stream,
+        file.filename,
+        upload_fields(),
+        allow_duplicate=allow_duplicate(),
+    )
     response = jsonify(asset_json(asset))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_asset", asset_id=asset.id)
@@ -58,6 +65,30 @@ def update_asset(asset_id: int):
     return jsonify(asset_json(asset_service.update_asset(current_user, asset_id, body)))
 
 
+@api_bp.post("/assets/<int:asset_id>/versions")
+@roles_required(*EDITORS)
+def add_version(asset_id: int):
+    file = uploaded_file()
+    unknown = sorted(set(request.form) - {"note", "allow_duplicate", "csrf_token"})
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: not a field of a version; send file and, if you like, note.",
+            field=unknown[0],
+        )
+    asset = asset_service.add_version(
+        current_user,
+        asset_id,
+        file.stream,
+        file.filename,
+        request.form.get("note"),
+        allow_duplicate=allow_duplicate(),
+    )
+    response = jsonify(asset_json(asset))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_asset", asset_id=asset.id)
+    return response
+
+
 @api_bp.post("/assets/<int:asset_id>/archive")
 @roles_required(*EDITORS)
 def archive_asset(asset_id: int):
@@ -68,3 +99,9 @@ def archive_asset(asset_id: int):
 @roles_required()
 def download_asset(asset_id: int):
     return send_download(asset_id)
+
+
+@api_bp.get("/assets/<int:asset_id>/thumbnail")
+@roles_required()
+def asset_thumbnail(asset_id: int):
+    return send_thumbnail(asset_id)

@@ -7,204 +7,22 @@ from typing import Any
 from flask import jsonify
 
 from . import api_bp
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
-
-
-NULLABLE_STR = {"type": ["string", "null"]}
-STR_LIST = {"type": "array", "items": {"type": "string"}}
-_ERROR_TEXT = {
-    400: "Invalid input; the message names the field.",
-    401: "Not signed in.",
-    403: "The role may not do this.",
-    404: "Not found (or not visible to this user).",
-    409: "Conflict.",
-    413: "File too large; the message gives the limit.",
-    415: "File type not accepted; the message lists the accepted types.",
-    422: "File could not be read.",
-    429: "Too many requests.",
-}
-
-VERSION = {
-    "type": "object",
-    "required": [
-        "number",
-        "filename",
-        "size",
-        "sha256",
-        "mime_type",
-        "pages",
-        "uploaded_at",
-        "uploaded_by",
-    ],
-    "properties": {
-        "number": {"type": "integer"},
-        "filename": {"type": "string"},
-        "size": {"type": "integer"},
-        "sha256": {"type": "string"},
-        "mime_type": {"type": "string"},
-        "pages": {"type": ["integer", "null"]},
-        "uploaded_at": {"type": "string"},
-        "uploaded_by": {"type": "string"},
-        "note": {"type": "string"},
-        "searchable_text": {"type": "boolean"},
-        "text_error": NULLABLE_STR,
-    },
-}
-ASSET = {
-    "type": "object",
-    "required": [
-        "id",
-        "title",
-        "description",
-        "products",
-        "industries",
-        "stages",
-        "content_type",
-        "tags",
-        "status",
-        "owner",
-        "created_at",
-        "updated_at",
-        "expires_at",
-        "current_version",
-        "versions",
-        "download_url",
-    ],
-    "properties": {
-        "id": {"type": "integer"},
-        "title": {"type": "string"},
-        "description": {"type": "string"},
-        "products": STR_LIST,
-        "industries": STR_LIST,
-        "stages": STR_LIST,
-        "content_type": NULLABLE_STR,
-        "tags": STR_LIST,
-        "status": {"type": "string", "enum": ["draft", "published", "archived"]},
-        "owner": {"type": "string"},
-        "created_at": {"type": "string"},
-        "updated_at": {"type": "string"},
-        "expires_at": NULLABLE_STR,
-        "current_version": {"oneOf": [_ref("Version"), {"type": "null"}]},
-        "versions": {"type": "array", "items": _ref("Version")},
-        "download_url": {"type": "string"},
-    },
-}
-FACET_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
-SEARCH_RESULT = {
-    "type": "object",
-    "required": ["total", "page", "per_page", "results", "facets", "suggestion"],
-    "properties": {
-        "total": {"type": "integer"},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "results": {
-            "type": "array",
-            "items": {
-                "allOf": [
-                    _ref("Asset"),
-                    {
-                        "type": "object",
-                        "required": ["score", "highlights"],
-                        "properties": {
-                            "score": {"type": ["number", "null"]},
-                            "highlights": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["where", "text"],
-                                    "properties": {
-                                        "where": {"type": "string"},
-                                        "text": {"type": "string"},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                ]
-            },
-        },
-        "facets": {
-            "type": "object",
-            "required": ["product", "industry", "stage", "content_type"],
-            "properties": {
-                k: FACET_COUNTS for k in ("product", "industry", "stage", "content_type")
-            },
-        },
-        "suggestion": NULLABLE_STR,
-    },
-}
-EVENT = {
-    "type": "object",
-    "required": ["id", "at", "type", "user", "asset", "version", "detail", "ip"],
-    "properties": {
-        "id": {"type": "integer"},
-        "at": {"type": "string"},
-        "type": {"type": "string"},
-        "user": NULLABLE_STR,
-        "asset": {"type": ["integer", "null"]},
-        "version": {"type": ["integer", "null"]},
-        "detail": {"type": "object"},
-        "ip": NULLABLE_STR,
-    },
-}
-EVENT_PAGE = {
-    "type": "object",
-    "required": ["total", "page", "per_page", "events"],
-    "properties": {
-        "total": {"type": "integer"},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "events": {"type": "array", "items": _ref("Event")},
-    },
-}
-TAXONOMY = {
-    "type": "object",
-    "required": ["products", "industries", "stages", "content_types"],
-    "properties": {k: STR_LIST for k in ("products", "industries", "stages", "content_types")},
-}
-TERM = {
-    "type": "object",
-    "required": ["kind", "name", "position"],
-    "properties": {
-        "kind": {"type": "string"},
-        "name": {"type": "string"},
-        "position": {"type": "integer"},
-    },
-}
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-        }
-    },
-}
-
-ASSET_FIELDS = {
-    "title": {"type": "string", "maxLength": 300},
-    "description": {"type": "string"},
-    "products": STR_LIST,
-    "industries": STR_LIST,
-    "stages": STR_LIST,
-    "content_type": {"type": ["string", "null"]},
-    "tags": STR_LIST,
-    "status": {"type": "string", "enum": ["draft", "published", "archived"]},
-    "expires_at": {"type": ["string", "null"], "description": "ISO date or empty"},
-}
+from .openapi_schemas import (
+    ASSET,
+    ASSET_FIELDS,
+    ERROR,
+    ERROR_TEXT,
+    EVENT,
+    EVENT_PAGE,
+    SEARCH_RESULT,
+    STR_LIST,
+    TAXONOMY,
+    TERM,
+    VERSION,
+    error_refs,
+    json_body,
+    ref,
+)
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -222,6 +40,14 @@ def _repeatable(name: str, description: str) -> dict[str, Any]:
 
 
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+VERSION_PARAM = _query(
+    "version", {"type": "integer", "minimum": 1}, "older versions: marketers, managers, admins"
+)
+ALLOW_DUPLICATE = {
+    "type": "string",
+    "enum": ["true", "false"],
+    "description": "true keeps a file that is already another asset's current version",
+}
 PERIOD = [
     _query("since", {"type": "string"}, "ISO 8601 date or time (UTC)"),
     _query("until", {"type": "string"}, "ISO 8601 date or time (UTC), exclusive"),
@@ -231,7 +57,7 @@ PATHS: dict[str, Any] = {
     "/api/v1/taxonomy": {
         "get": {
             "summary": "The taxonomy in display order",
-            "responses": {"200": _json(_ref("Taxonomy")), **_errors(401)},
+            "responses": {"200": json_body(ref("Taxonomy")), **error_refs(401)},
         },
     },
     "/api/v1/taxonomy/{kind}": {
@@ -261,8 +87,8 @@ PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": _json(_ref("Term"), "Created"),
-                **_errors(400, 401, 403, 404, 409),
+                "201": json_body(ref("Term"), "Created"),
+                **error_refs(400, 401, 403, 404, 409),
             },
         }
     },
@@ -287,7 +113,7 @@ PATHS: dict[str, Any] = {
                 _query("page", {"type": "integer", "minimum": 1, "maximum": 10000}),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
             ],
-            "responses": {"200": _json(_ref("SearchResult")), **_errors(400, 401, 403)},
+            "responses": {"200": json_body(ref("SearchResult")), **error_refs(400, 401, 403)},
         },
         "post": {
             "summary": "Upload a new asset (marketers, admins)",
@@ -301,6 +127,7 @@ PATHS: dict[str, Any] = {
                             "properties": {
                                 "file": {"type": "string", "format": "binary"},
                                 **ASSET_FIELDS,
+                                "allow_duplicate": ALLOW_DUPLICATE,
                             },
                         },
                         "encoding": {
@@ -312,10 +139,10 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "201": {
-                    **_json(_ref("Asset"), "Created"),
+                    **json_body(ref("Asset"), "Created"),
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
-                **_errors(400, 401, 403, 409, 413, 415, 422),
+                **error_refs(400, 401, 403, 409, 413, 415, 422),
             },
         },
     },
@@ -323,7 +150,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "One asset",
             "parameters": [ASSET_ID],
-            "responses": {"200": _json(_ref("Asset")), **_errors(401, 404)},
+            "responses": {"200": json_body(ref("Asset")), **error_refs(401, 404)},
         },
         "patch": {
             "summary": "Change metadata (marketers, admins)",
@@ -340,27 +167,70 @@ PATHS: dict[str, Any] = {
                     }
                 },
             },
-            "responses": {"200": _json(_ref("Asset")), **_errors(400, 401, 403, 404)},
+            "responses": {
+                "200": json_body(ref("Asset")),
+                **error_refs(400, 401, 403, 404),
+            },
         },
+    },
+    "/api/v1/assets/{asset_id}/versions": {
+        "post": {
+            "summary": "Upload a new version; it becomes current (marketers, admins)",
+            "parameters": [ASSET_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "note": {"type": "string", "maxLength": 2000},
+                                "allow_duplicate": ALLOW_DUPLICATE,
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    **json_body(ref("Asset"), "Created"),
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                **error_refs(400, 401, 403, 404, 409, 413, 415, 422),
+            },
+        }
+    },
+    "/api/v1/assets/{asset_id}/thumbnail": {
+        "get": {
+            "summary": "The current version's JPEG thumbnail (or `version`'s)",
+            "parameters": [
+                ASSET_ID,
+                VERSION_PARAM,
+                _query("v", {"type": "string"}, "the content tag from thumbnail_url; cacheable"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "The thumbnail",
+                    "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "304": {"description": "Not modified"},
+                **error_refs(400, 401, 403, 404),
+            },
+        }
     },
     "/api/v1/assets/{asset_id}/archive": {
         "post": {
             "summary": "Archive (marketers, admins)",
             "parameters": [ASSET_ID],
-            "responses": {"200": _json(_ref("Asset")), **_errors(401, 403, 404)},
+            "responses": {"200": json_body(ref("Asset")), **error_refs(401, 403, 404)},
         },
     },
     "/api/v1/assets/{asset_id}/download": {
         "get": {
             "summary": "The file, as an attachment; Range and conditional requests answered",
-            "parameters": [
-                ASSET_ID,
-                _query(
-                    "version",
-                    {"type": "integer", "minimum": 1},
-                    "older versions: marketers, managers, admins",
-                ),
-            ],
+            "parameters": [ASSET_ID, VERSION_PARAM],
             "responses": {
                 "200": {
                     "description": "The file",
@@ -372,7 +242,7 @@ PATHS: dict[str, Any] = {
                 },
                 "206": {"description": "Part of the file"},
                 "304": {"description": "Not modified"},
-                **_errors(400, 401, 403, 404),
+                **error_refs(400, 401, 403, 404),
             },
         }
     },
@@ -387,7 +257,7 @@ PATHS: dict[str, Any] = {
                 _query("page", {"type": "integer", "minimum": 1}),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
             ],
-            "responses": {"200": _json(_ref("EventPage")), **_errors(400, 401, 403)},
+            "responses": {"200": json_body(ref("EventPage")), **error_refs(400, 401, 403)},
         }
     },
     "/api/v1/events.csv": {
@@ -404,7 +274,7 @@ PATHS: dict[str, Any] = {
                     "description": "CSV",
                     "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
-                **_errors(400, 401, 403),
+                **error_refs(400, 401, 403),
             },
         }
     },
@@ -412,7 +282,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "This document",
             "security": [],
-            "responses": {"200": _json({"type": "object"})},
+            "responses": {"200": json_body({"type": "object"})},
         },
     },
 }
@@ -441,7 +311,7 @@ def openapi_document() -> dict[str, Any]:
                 "Error": ERROR,
             },
             "responses": {
-                f"E{code}": _json(_ref("Error"), text) for code, text in _ERROR_TEXT.items()
+                f"E{code}": json_body(ref("Error"), text) for code, text in ERROR_TEXT.items()
             },
         },
     }

@@ -30,6 +30,14 @@ def version_json(version: Version) -> dict[str, Any]:
     }
 
 
+def thumbnail_url(asset: Asset, endpoint: str = "api.asset_thumbnail") -> str | None:
+    """The current thumbnail's address; it names the content, so browsers may keep it."""
+    current = asset.current_version
+    if current is None or current.thumbnail_sha256 is None:
+        return None
+    return url_for(endpoint, asset_id=asset.id, v=current.thumbnail_sha256[:16])
+
+
 def asset_json(asset: Asset) -> dict[str, Any]:
     current = asset.current_version
     return {
@@ -49,4 +57,5 @@ def asset_json(asset: Asset) -> dict[str, Any]:
         "current_version": version_json(current) if current else None,
         "versions": [version_json(v) for v in asset.versions],
         "download_url": url_for("api.download_asset", asset_id=asset.id),
+        "thumbnail_url": thumbnail_url(asset),
     }

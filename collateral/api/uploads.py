@@ -18,10 +18,25 @@ def uploaded_file() -> FileStorage:
     return file
 
 
+# Form fields that steer the upload rather than describe the asset.
+UPLOAD_OPTIONS = ("csrf_token", "allow_duplicate")
+
+
+def allow_duplicate() -> bool:
+    """Whether the client asked to keep a copy of a file already in the library."""
+    raw = request.form.get("allow_duplicate", request.args.get("allow_duplicate", ""))
+    value = raw.strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidInput("allow_duplicate: must be true or false.", field="allow_duplicate")
+
+
 def upload_fields() -> dict[str, Any]:
     """The asset fields sent as form fields; list fields may repeat."""
     form = request.form
-    unknown = sorted(set(form) - set(FIELDS) - {"csrf_token"})
+    unknown = sorted(set(form) - set(FIELDS) - set(UPLOAD_OPTIONS))
     if unknown:
         raise InvalidInput(
             f"{unknown[0]}: not a field of an asset. Fields: {', '.join(FIELDS)}.", field=unknown[0]

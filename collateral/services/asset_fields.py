@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func, select
+
 from ..errors import InvalidInput
-from ..models import STATUSES, Term
+from ..extensions import db
+from ..models import STATUSES, Asset, Term, User
 from .taxonomy import resolve_terms
 
 FIELDS = (
@@ -21,6 +24,7 @@ FIELDS = (
     "tags",
     "status",
     "expires_at",
+    "owner",
 )
 LIST_FIELDS = ("products", "industries", "stages", "tags")
 MAX_TITLE = 300
@@ -41,6 +45,7 @@ class AssetFields:
     tags: list[str] = field(default_factory=list)
     status: str = "published"
     expires_at: date | None = None
+    owner: User | None = None
 
 
 def _text(value: Any, name: str, limit: int) -> str:
@@ -101,8 +106,28 @@ def _date(value: Any) -> date | None:
     )
 
 
-def parse_asset_fields(raw: Mapping[str, Any], *, partial: bool) -> AssetFields:
-    """Validate metadata; `partial` (PATCH) checks only the fields that were sent."""
+OWNER_ROLES = ("marketer", "admin")
+
+
+def _owner(value: Any) -> User:
+    """The marketer or admin an asset is given to, by email."""
+    email = _text(value, "owner", 254)
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None or not user.active or user.role not in OWNER_ROLES:
+        raise InvalidInput(
+            f"owner: {email!r} is not an active marketer or admin; give the email of one.",
+            field="owner",
+        )
+    return user
+
+
+def parse_asset_fields(
+    raw: Mapping[str, Any], *, partial: bool, current: Asset | None = None
+) -> AssetFields:
+    """Validate metadata; `partial` (PATCH) checks only the fields that were sent.
+
+    `current` is the asset being edited: it may keep the retired terms it has.
+    """
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
         raise InvalidInput(
@@ -114,17 +139,25 @@ def parse_asset_fields(raw: Mapping[str, Any], *, partial: bool) -> AssetFields:
         if not fields.title:
             raise InvalidInput("title: give the asset a title.", field="title")
     fields.description = _text(raw.get("description"), "description", MAX_DESCRIPTION)
+    # Retired terms are refused, except those the edited asset already has.
+    has = [t.id for t in current.terms] + [current.content_type_id] if current else []
+    to_asset = {"for_asset": True, "keep": has}
     for plural, kind in (("products", "product"), ("industries", "industry"), ("stages", "stage")):
-        fields.terms[kind] = resolve_terms(kind, _names(raw.get(plural), plural), plural)
+        names = _names(raw.get(plural), plural)
+        fields.terms[kind] = resolve_terms(kind, names, plural, **to_asset)
     content_type = _names(raw.get("content_type"), "content_type")
     if len(content_type) > 1:
         raise InvalidInput("content_type: choose one.", field="content_type")
     if content_type:
-        fields.content_type = resolve_terms("content_type", content_type, "content_type")[0]
+        fields.content_type = resolve_terms(
+            "content_type", content_type, "content_type", **to_asset
+        )[0]
     fields.tags = _tags(raw.get("tags"))
     status = raw.get("status", "published")
     if status not in STATUSES:
         raise InvalidInput(f"status: must be one of {', '.join(STATUSES)}.", field="status")
     fields.status = status
     fields.expires_at = _date(raw.get("expires_at"))
+    if "owner" in raw:
+        fields.owner = _owner(raw["owner"])
     return fields

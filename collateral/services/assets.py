@@ -1,135 +1,33 @@
-"""Collateral: upload, change, archive, view and download assets."""
+"""Collateral: upload, change, version, archive and view assets."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from ..errors import Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedType
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..extract import Extraction, extract_in_child
-from ..filetypes import UnsupportedFileType, detect_file_type
-from ..models import Asset, Page, User, Version, utcnow
-from ..permissions import can_download_old_versions, can_edit_assets, can_view_asset
-from ..storage import BlobTooLarge
+from ..models import Asset, User, utcnow
+from ..permissions import can_edit_assets, can_view_asset, has_role
 from .asset_fields import AssetFields, parse_asset_fields
 from .audit import record_event
 from .indexing import apply_pending_index_updates, queue_index_update
-from .resources import blob_store
-
-MAX_FILENAME = 255
+from .uploads import (
+    StoredFile,
+    build_version,
+    clean_note,
+    forget_unused_blobs,
+    refuse_duplicates,
+    refuse_same_as_current,
+    store_upload,
+)
 
 
 def today_utc():
     return datetime.now(UTC).date()
-
-
-def clean_filename(filename: str | None) -> str:
-    """The name to show and to offer on download: no folders, no control characters.
-
-    It is never used as a path: blobs are stored under their hash.
-    """
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    if not name.strip("."):
-        raise InvalidInput("file: the file has no usable name.", field="file")
-    if len(name) > MAX_FILENAME:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: MAX_FILENAME - len(ext) - 1] + dot + ext) if dot else name[:MAX_FILENAME]
-    return name
-
-
-def _limit_bytes() -> int:
-    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
-
-
-def too_large_error() -> TooLarge:
-    limit = current_app.config["MAX_UPLOAD_MB"]
-    return TooLarge(f"The file is larger than the upload limit of {limit} MB.", field="file")
-
-
-@dataclass
-class StoredFile:
-    sha256: str
-    size: int
-    filename: str
-    kind: str
-    mime_type: str
-    extraction: Extraction
-
-
-def _store_upload(stream: BinaryIO, filename: str) -> StoredFile:
-    """Check, extract and store an uploaded file; nothing stays behind when it is refused."""
-    if "\x00" in (filename or ""):
-        raise UnsupportedType("file: the file name contains a NUL byte.", field="file")
-    name = clean_filename(filename)
-    store = blob_store()
-    try:
-        with store.staged(stream, max_bytes=_limit_bytes()) as staged:
-            try:
-                file_type = detect_file_type(staged.temp_path, name)
-            except UnsupportedFileType as exc:
-                raise UnsupportedType(str(exc), field="file") from exc
-            extraction = extract_in_child(
-                staged.temp_path,
-                file_type.kind,
-                timeout_seconds=float(current_app.config["EXTRACT_TIMEOUT_SECONDS"]),
-                memory_mb=int(current_app.config["EXTRACT_MEMORY_MB"]),
-            )
-            store.commit(staged)
-    except BlobTooLarge as exc:
-        raise too_large_error() from exc
-    return StoredFile(
-        staged.sha256, staged.size, name, file_type.kind, file_type.mime_type, extraction
-    )
-
-
-def _forget_blob_if_unused(sha256: str) -> None:
-    used = db.session.scalar(select(Version.id).where(Version.blob_sha256 == sha256).limit(1))
-    if used is None:
-        blob_store().delete(sha256)
-
-
-MEDIA_KINDS = frozenset({"png", "jpeg", "gif", "webp", "mp4", "mov", "webm"})
-
-
-def _why_no_text(kind: str, extraction: Extraction) -> str | None:
-    """The reason a document has no searchable text, for the marketer to act on."""
-    if extraction.error or extraction.has_text or kind in MEDIA_KINDS:
-        return extraction.error
-    return "The file contains no text."
-
-
-def _new_version(asset: Asset, number: int, stored: StoredFile, user: User, note: str) -> Version:
-    extraction = stored.extraction
-    version = Version(
-        number=number,
-        original_filename=stored.filename,
-        blob_sha256=stored.sha256,
-        size=stored.size,
-        mime_type=stored.mime_type,
-        kind=stored.kind,
-        page_count=extraction.page_count,
-        has_text=extraction.has_text,
-        extraction_error=_why_no_text(stored.kind, extraction),
-        file_metadata=extraction.metadata or {},
-        uploaded_by_id=user.id,
-        uploaded_at=utcnow(),
-        note=note,
-    )
-    version.pages = [
-        Page(number=p.number, label=p.label, name=p.name, text=p.text.replace("\x00", ""))
-        for p in extraction.pages
-    ]
-    asset.versions.append(version)
-    return version
 
 
 def _apply_fields(asset: Asset, fields: AssetFields) -> dict[str, list[Any]]:
@@ -167,6 +65,9 @@ def _apply_fields(asset: Asset, fields: AssetFields) -> dict[str, list[Any]]:
         new_date = fields.expires_at.isoformat() if fields.expires_at else None
         change("expires_at", old_date, new_date)
         asset.expires_at = fields.expires_at
+    if fields.owner is not None:
+        change("owner", asset.owner.email if asset.owner else None, fields.owner.email)
+        asset.owner = fields.owner
     return changes
 
 
@@ -175,19 +76,49 @@ def require_editor(user: User) -> None:
         raise Forbidden("Only marketers and admins can change collateral.")
 
 
+def _check_owner_change(user: User, fields: AssetFields, current_owner_id: int) -> None:
+    """Only admins reassign ownership; giving the owner it already has changes nothing."""
+    if fields.owner is None or fields.owner.id == current_owner_id:
+        fields.owner = None
+    elif not has_role(user, "admin"):
+        raise Forbidden("Only admins can give an asset to someone else.")
+
+
 def create_asset(
-    user: User, stream: BinaryIO, filename: str | None, raw_fields: Mapping[str, Any]
+    user: User,
+    stream: BinaryIO,
+    filename: str | None,
+    raw_fields: Mapping[str, Any],
+    *,
+    allow_duplicate: bool = False,
 ) -> Asset:
-    """Upload a file as a new asset: stored, its text extracted and indexed, the upload audited."""
+    """Upload a file as a new asset: stored, its text extracted and indexed, the upload audited.
+
+    A file whose content is already another asset's current version is refused (409) unless
+    `allow_duplicate`, so copies of the same deck do not pile up.
+    """
     require_editor(user)
     fields = parse_asset_fields(raw_fields, partial=False)
+    _check_owner_change(user, fields, current_owner_id=user.id)
+    check = None if allow_duplicate else refuse_duplicates()
+    stored = store_upload(stream, filename, title=fields.title, before_extract=check)
+    return record_new_asset(user, fields, stored)
+
+
+def record_new_asset(
+    user: User, fields: AssetFields, stored: StoredFile, *, index_now: bool = True
+) -> Asset:
+    """Record a stored file as a new asset owned by `user` (or the owner given), then index it.
+
+    `index_now=False` leaves the outbox row for the caller to apply with others (bulk import).
+    """
     fields.given |= {"title", "status"}
-    stored = _store_upload(stream, filename or "")
     try:
-        asset = Asset(owner_id=user.id, tags=[], terms=[])
+        asset = Asset(owner=fields.owner or user, tags=[], terms=[])
+        fields.owner = None  # the owner is set, not changed
         _apply_fields(asset, fields)
         db.session.add(asset)
-        version = _new_version(asset, 1, stored, user, note="")
+        version = build_version(asset, 1, stored, user, note="")
         asset.current_version_number = 1
         db.session.flush()
         queue_index_update(asset.id)
@@ -205,9 +136,10 @@ def create_asset(
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        _forget_blob_if_unused(stored.sha256)
+        forget_unused_blobs(stored)
         raise
-    apply_pending_index_updates()
+    if index_now:
+        apply_pending_index_updates()
     return asset
 
 
@@ -217,7 +149,8 @@ def update_asset(user: User, asset_id: int, raw_fields: Mapping[str, Any]) -> As
     asset = get_asset(user, asset_id)
     if not raw_fields:
         raise InvalidInput("Send at least one field to change.")
-    fields = parse_asset_fields(raw_fields, partial=True)
+    fields = parse_asset_fields(raw_fields, partial=True, current=asset)
+    _check_owner_change(user, fields, current_owner_id=asset.owner_id)
     changes = _apply_fields(asset, fields)
     if changes:
         asset.updated_at = utcnow()
@@ -243,6 +176,63 @@ def archive_asset(user: User, asset_id: int) -> Asset:
     return asset
 
 
+def add_version(
+    user: User,
+    asset_id: int,
+    stream: BinaryIO,
+    filename: str | None,
+    note: object = None,
+    *,
+    allow_duplicate: bool = False,
+) -> Asset:
+    """Upload a new file for an asset; it becomes current, and search follows it at once."""
+    require_editor(user)
+    asset = get_asset(user, asset_id)
+    note = clean_note(note)
+    same_as_current = refuse_same_as_current(asset)
+    elsewhere = None if allow_duplicate else refuse_duplicates(except_asset_id=asset.id)
+
+    def check(sha256: str) -> None:
+        same_as_current(sha256)
+        if elsewhere is not None:
+            elsewhere(sha256)
+
+    stored = store_upload(stream, filename, title=asset.title, before_extract=check)
+    try:
+        number = max((v.number for v in asset.versions), default=0) + 1
+        version = build_version(asset, number, stored, user, note)
+        asset.current_version_number = number
+        asset.updated_at = utcnow()
+        db.session.flush()
+        queue_index_update(asset.id)
+        record_event(
+            "new_version",
+            user,
+            asset,
+            version=number,
+            filename=stored.filename,
+            size=stored.size,
+            sha256=stored.sha256,
+            note=note,
+            searchable_text=version.has_text,
+            text_error=version.extraction_error,
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        forget_unused_blobs(stored)
+        raise Conflict(
+            "Someone else uploaded a version of this asset at the same moment; reload the "
+            "asset and try again."
+        ) from None
+    except BaseException:
+        db.session.rollback()
+        forget_unused_blobs(stored)
+        raise
+    apply_pending_index_updates()
+    return asset
+
+
 def get_asset(user: User, asset_id: int) -> Asset:
     """The asset if this user may see it; 404 otherwise, so hidden assets stay unknown."""
     asset = db.session.get(Asset, asset_id)
@@ -257,45 +247,3 @@ def view_asset(user: User, asset_id: int) -> Asset:
     record_event("view", user, asset, version=asset.current_version_number)
     db.session.commit()
     return asset
-
-
-@dataclass
-class Download:
-    asset_id: int
-    version: int
-    path: Path
-    filename: str
-    mime_type: str
-    sha256: str
-
-
-def open_download(user: User, asset_id: int, version_number: int | None = None) -> Download:
-    """The file a user may download: the current version, or an older one for some roles."""
-    asset = get_asset(user, asset_id)
-    if version_number is None:
-        version = asset.current_version
-    else:
-        if version_number != asset.current_version_number and not can_download_old_versions(user):
-            raise Forbidden("Only marketers, managers and admins can download older versions.")
-        version = next((v for v in asset.versions if v.number == version_number), None)
-    if version is None:
-        raise NotFound(f"Asset {asset_id} has no version {version_number}.")
-    path = blob_store().path_for(version.blob_sha256)
-    if not path.is_file():
-        raise NotFound("The file is missing from the store; an admin can run `flask check`.")
-    return Download(
-        asset.id,
-        version.number,
-        path,
-        version.original_filename,
-        version.mime_type,
-        version.blob_sha256,
-    )
-
-
-def record_download(user: User, download: Download) -> None:
-    """Audit and count a download that sent the file's first byte (not a 304 or a HEAD)."""
-    asset = db.session.get(Asset, download.asset_id)
-    asset.download_count += 1
-    record_event("download", user, asset, version=download.version)
-    db.session.commit()

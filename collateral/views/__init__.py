@@ -7,9 +7,18 @@ def register_views(app: Flask) -> None:
     from .account import account_bp
     from .admin import admin_bp
     from .auth import auth_bp
+    from .care import care_bp
     from .library import library_bp
     from .manage import manage_bp
     from .reports import reports_bp
 
-    for blueprint in (auth_bp, library_bp, manage_bp, admin_bp, account_bp, reports_bp):
+    for blueprint in (
+        auth_bp,
+        library_bp,
+        manage_bp,
+        care_bp,
+        admin_bp,
+        account_bp,
+        reports_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""Sending a stored file: streamed, as an attachment, with Range and conditional requests."""
+"""Sending stored files: downloads as attachments with Range requests; previews as images."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from flask import request, send_file
 from flask_login import current_user
 
 from ..query_params import MAX_ID, positive_int
-from ..services.assets import open_download, record_download
+from ..services.downloads import (
+    Preview,
+    open_download,
+    open_page_image,
+    open_thumbnail,
+    record_download,
+)
+
+PREVIEW_MAX_AGE = 365 * 24 * 3600
 
 
 def _requested_version() -> int | None:
@@ -46,3 +54,27 @@ def send_download(asset_id: int):
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _send_preview(preview: Preview, fingerprint: str):
+    """A JPEG preview; cached for a year when the URL names its content, else revalidated."""
+    response = send_file(
+        preview.path, mimetype="image/jpeg", conditional=True, etag=preview.etag, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if fingerprint and preview.etag.startswith(fingerprint):
+        response.headers["Cache-Control"] = f"private, max-age={PREVIEW_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def send_thumbnail(asset_id: int):
+    preview = open_thumbnail(current_user, asset_id, _requested_version())
+    return _send_preview(preview, request.args.get("v", ""))
+
+
+def send_page_image(asset_id: int, page_number: int):
+    width = positive_int(request.args.get("width"), "width", 800, 10_000)
+    preview = open_page_image(current_user, asset_id, page_number, width, _requested_version())
+    return _send_preview(preview, request.args.get("v", ""))

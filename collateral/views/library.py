@@ -8,13 +8,15 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Page
-from ..permissions import can_download_old_versions, roles_required
-from ..services.assets import view_asset
+from ..permissions import can_download_old_versions, can_edit_assets, roles_required
+from ..services.assets import today_utc, view_asset
+from ..services.attention import attention_counts, missing_fields
 from ..services.search import parse_search_params, search_assets
 from ..services.taxonomy import offered_terms
-from .downloads import send_download
+from .downloads import send_download, send_page_image, send_thumbnail
 
 library_bp = Blueprint("library", __name__)
+PAGE_LIMIT = 300  # pages of a PDF listed on its page; the file has the rest
 
 
 @library_bp.get("/")
@@ -22,8 +24,15 @@ library_bp = Blueprint("library", __name__)
 def search():
     params = parse_search_params(request.args)
     outcome = search_assets(current_user, params)
+    attention = None
+    if can_edit_assets(current_user) and not (params.q or params.filters or params.tags):
+        attention = attention_counts(current_user, today_utc())
     return render_template(
-        "library/search.html", outcome=outcome, params=params, terms=offered_terms()
+        "library/search.html",
+        outcome=outcome,
+        params=params,
+        terms=offered_terms(include_retired=True),
+        attention=attention,
     )
 
 
@@ -43,6 +52,8 @@ def asset(asset_id: int):
         version=version,
         pages=pages,
         old_versions_allowed=can_download_old_versions(current_user),
+        missing=missing_fields(item) if can_edit_assets(current_user) else [],
+        page_limit=PAGE_LIMIT,
     )
 
 
@@ -50,3 +61,15 @@ def asset(asset_id: int):
 @roles_required()
 def download(asset_id: int):
     return send_download(asset_id)
+
+
+@library_bp.get("/assets/<int:asset_id>/thumbnail.jpg")
+@roles_required()
+def thumbnail(asset_id: int):
+    return send_thumbnail(asset_id)
+
+
+@library_bp.get("/assets/<int:asset_id>/pages/<int:page_number>.jpg")
+@roles_required()
+def page_image(asset_id: int, page_number: int):
+    return send_page_image(asset_id, page_number)

@@ -1,0 +1,217 @@
+"""The schemas of the OpenAPI document: what the API's bodies look like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_body(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def error_refs(*codes: int) -> dict[str, Any]:
+    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+NULLABLE_STR = {"type": ["string", "null"]}
+STR_LIST = {"type": "array", "items": {"type": "string"}}
+ERROR_TEXT = {
+    400: "Invalid input; the message names the field.",
+    401: "Not signed in.",
+    403: "The role may not do this.",
+    404: "Not found (or not visible to this user).",
+    409: "Conflict.",
+    413: "File too large; the message gives the limit.",
+    415: "File type not accepted; the message lists the accepted types.",
+    422: "File could not be read.",
+    429: "Too many requests.",
+}
+
+VERSION = {
+    "type": "object",
+    "required": [
+        "number",
+        "filename",
+        "size",
+        "sha256",
+        "mime_type",
+        "pages",
+        "uploaded_at",
+        "uploaded_by",
+    ],
+    "properties": {
+        "number": {"type": "integer"},
+        "filename": {"type": "string"},
+        "size": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "mime_type": {"type": "string"},
+        "pages": {"type": ["integer", "null"]},
+        "uploaded_at": {"type": "string"},
+        "uploaded_by": {"type": "string"},
+        "note": {"type": "string"},
+        "searchable_text": {"type": "boolean"},
+        "text_error": NULLABLE_STR,
+    },
+}
+ASSET = {
+    "type": "object",
+    "required": [
+        "id",
+        "title",
+        "description",
+        "products",
+        "industries",
+        "stages",
+        "content_type",
+        "tags",
+        "status",
+        "owner",
+        "created_at",
+        "updated_at",
+        "expires_at",
+        "current_version",
+        "versions",
+        "download_url",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "products": STR_LIST,
+        "industries": STR_LIST,
+        "stages": STR_LIST,
+        "content_type": NULLABLE_STR,
+        "tags": STR_LIST,
+        "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+        "owner": {"type": "string"},
+        "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+        "expires_at": NULLABLE_STR,
+        "current_version": {"oneOf": [ref("Version"), {"type": "null"}]},
+        "versions": {"type": "array", "items": ref("Version")},
+        "download_url": {"type": "string"},
+        "thumbnail_url": NULLABLE_STR,
+    },
+}
+FACET_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+SEARCH_RESULT = {
+    "type": "object",
+    "required": ["total", "page", "per_page", "results", "facets", "suggestion"],
+    "properties": {
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "results": {
+            "type": "array",
+            "items": {
+                "allOf": [
+                    ref("Asset"),
+                    {
+                        "type": "object",
+                        "required": ["score", "highlights"],
+                        "properties": {
+                            "score": {"type": ["number", "null"]},
+                            "highlights": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["where", "text"],
+                                    "properties": {
+                                        "where": {"type": "string"},
+                                        "text": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                ]
+            },
+        },
+        "facets": {
+            "type": "object",
+            "required": ["product", "industry", "stage", "content_type"],
+            "properties": {
+                k: FACET_COUNTS for k in ("product", "industry", "stage", "content_type")
+            },
+        },
+        "suggestion": NULLABLE_STR,
+    },
+}
+EVENT = {
+    "type": "object",
+    "required": ["id", "at", "type", "user", "asset", "version", "detail", "ip"],
+    "properties": {
+        "id": {"type": "integer"},
+        "at": {"type": "string"},
+        "type": {"type": "string"},
+        "user": NULLABLE_STR,
+        "asset": {"type": ["integer", "null"]},
+        "version": {"type": ["integer", "null"]},
+        "detail": {"type": "object"},
+        "ip": NULLABLE_STR,
+    },
+}
+EVENT_PAGE = {
+    "type": "object",
+    "required": ["total", "page", "per_page", "events"],
+    "properties": {
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "events": {"type": "array", "items": ref("Event")},
+    },
+}
+TAXONOMY = {
+    "type": "object",
+    "required": ["products", "industries", "stages", "content_types"],
+    "properties": {k: STR_LIST for k in ("products", "industries", "stages", "content_types")},
+}
+TERM = {
+    "type": "object",
+    "required": ["kind", "name", "position"],
+    "properties": {
+        "kind": {"type": "string"},
+        "name": {"type": "string"},
+        "position": {"type": "integer"},
+    },
+}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "asset": {
+                    "type": "object",
+                    "description": "on a 409 duplicate: the asset that already has the file",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "url": {"type": "string"},
+                    },
+                },
+            },
+        }
+    },
+}
+
+ASSET_FIELDS = {
+    "title": {"type": "string", "maxLength": 300},
+    "description": {"type": "string"},
+    "products": STR_LIST,
+    "industries": STR_LIST,
+    "stages": STR_LIST,
+    "content_type": {"type": ["string", "null"]},
+    "tags": STR_LIST,
+    "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+    "expires_at": {"type": ["string", "null"], "description": "ISO date or empty"},
+    "owner": {"type": "string", "description": "email of a marketer or admin; admins only"},
+}
