@@ -105,7 +105,7 @@ class Version(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
     # A JPEG preview in the blob store (first page, embedded thumbnail, or a title card).
-    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     asset: Mapped[Asset] = relationship(back_populates="versions")
     uploaded_by: Mapped[User] = relationship()

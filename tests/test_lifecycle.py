@@ -217,3 +217,49 @@ def test_reps_have_no_owner_pages(browser):
     browser.login("rep")
     assert browser.client.get("/mine").status_code == 403
     assert browser.client.get("/incomplete").status_code == 403
+
+
+def test_an_inactive_owner_does_not_block_edits(app, api, browser):
+    asset = upload(api)
+    with app.app_context():
+        from collateral.services import accounts
+
+        accounts.update_user(accounts.find_user("marketer@example.com").id, active=False)
+    path = f"/api/v1/assets/{asset['id']}"
+    kept = api.patch(path, role="admin", json={"title": "Renamed", "owner": "marketer@example.com"})
+    assert kept.status_code == 200 and kept.get_json()["owner"] == "marketer@example.com"
+    browser.login("admin")
+    page = f"/assets/{asset['id']}/edit"
+    html = browser.client.get(page).get_data(as_text=True)
+    assert "marketer@example.com (no longer active)" in html
+    saved = browser.post(
+        page,
+        data={"title": "Renamed again", "status": "published", "owner": "marketer@example.com"},
+        token_page=page,
+    )
+    assert saved.status_code == 302
+    moved = api.patch(path, role="admin", json={"owner": "admin@example.com"})
+    assert moved.get_json()["owner"] == "admin@example.com"
+    refused = api.patch(path, role="admin", json={"owner": "marketer@example.com"})
+    assert refused.status_code == 400  # no longer an owner anyone can be given to
+
+
+def test_the_index_is_written_from_the_database_not_from_rows_kept_in_a_session(app, api):
+    """A long-lived session (a bulk import) paying an update owed for someone else's edit."""
+    asset = upload(api, title="Plain notes")
+    with app.app_context():
+        from sqlalchemy.orm import Session
+
+        from collateral.extensions import db
+        from collateral.models import Asset, IndexOutbox
+        from collateral.services.indexing import apply_pending_index_updates
+
+        kept = db.session.get(Asset, asset["id"])  # loaded before the edit below
+        assert kept.title == "Plain notes"
+        with Session(db.engine) as other:  # another worker's request
+            other.get(Asset, asset["id"]).title = "Armadillo notes"
+            other.add(IndexOutbox(asset_id=asset["id"]))
+            other.commit()
+        apply_pending_index_updates()
+    found = api.search(q="armadillo")["results"]
+    assert [r["id"] for r in found] == [asset["id"]]

@@ -37,17 +37,27 @@ def test_a_database_at_the_first_revision_upgrades_keeping_its_rows(tmp_path):
     )
     with app.app_context():
         upgrade(revision="0001")
-        db.session.execute(
-            text(
-                "INSERT INTO user (email, name, password_hash, role, active, created_at) "
-                "VALUES ('old@example.com', '', 'x', 'admin', 1, '2026-01-01')"
-            )
-        )
+        for statement in (
+            "INSERT INTO user (id, email, name, password_hash, role, active, created_at) "
+            "VALUES (1, 'old@example.com', '', 'x', 'admin', 1, '2026-01-01')",
+            "INSERT INTO asset (id, title, description, status, owner_id, tags, "
+            "current_version_number, download_count, created_at, updated_at) "
+            "VALUES (1, 'Old deck', '', 'published', 1, '[]', 1, 0, '2026-01-01', '2026-01-01')",
+            "INSERT INTO version (asset_id, number, original_filename, blob_sha256, size, "
+            "mime_type, kind, has_text, file_metadata, uploaded_by_id, uploaded_at, note) "
+            "VALUES (1, 1, 'old.pdf', '" + "a" * 64 + "', 10, 'application/pdf', 'pdf', 1, '{}', "
+            "1, '2026-01-01', '')",
+        ):
+            db.session.execute(text(statement))
         db.session.commit()
         upgrade()
         with db.engine.connect() as connection:
             version = connection.exec_driver_sql("select version_num from alembic_version")
             assert version.scalar() == HEAD
             emails = connection.exec_driver_sql("select email from user").scalars().all()
+            versions = connection.exec_driver_sql(
+                "select original_filename, thumbnail_sha256 from version"
+            ).all()
         assert emails == ["old@example.com"]
+        assert versions == [("old.pdf", None)]  # `flask reindex` draws the missing thumbnail
         db.engine.dispose()

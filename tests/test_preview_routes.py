@@ -165,3 +165,27 @@ def test_reindex_makes_missing_thumbnails(app, api, runner):
     url = api.get(f"/api/v1/assets/{asset['id']}").get_json()["thumbnail_url"]
     assert image_of(api.get(url)).convert("RGB").getpixel((5, 5))[1] > 120
     assert "Made 0 missing thumbnails." in runner.invoke(args=["reindex"]).output
+
+
+def test_a_title_card_follows_a_new_title(api):
+    asset = upload(api, b"Words without pictures", "plain.txt", title="Old title")
+    path = f"/api/v1/assets/{asset['id']}"
+    renamed = api.patch(path, json={"title": "A much longer new title"}).get_json()
+    assert renamed["thumbnail_url"] != asset["thumbnail_url"]
+    assert image_of(api.get(renamed["thumbnail_url"])).size == (320, 420)
+    described = api.patch(path, json={"description": "No new card for this"}).get_json()
+    assert described["thumbnail_url"] == renamed["thumbnail_url"]
+
+
+def test_page_images_of_hidden_assets_and_old_versions_are_refused_to_reps(api, browser):
+    from tests.factories import file_field, multipart
+
+    draft = upload(api, make_pdf(["Secret plan"]), "secret.pdf", status="draft")
+    live = upload(api, make_pdf(["Public plan one"]), "public.pdf")
+    data = {"file": file_field(make_pdf(["Public plan two"]), "public.pdf")}
+    api.post(f"/api/v1/assets/{live['id']}/versions", **multipart(data))
+    browser.login("rep")
+    assert fetch(browser.client, f"/assets/{draft['id']}/pages/1.jpg").status_code == 404
+    old = fetch(browser.client, f"/assets/{live['id']}/pages/1.jpg?version=1")
+    assert old.status_code == 403
+    assert fetch(browser.client, f"/assets/{live['id']}/pages/1.jpg").status_code == 200

@@ -281,6 +281,9 @@ def test_merges_that_make_no_sense_are_refused(client, api, app, admin):
     assert "tick the box to confirm" in html
     html = admin_post(admin, f"{TAXONOMY}/{beacon}/merge", {"into": 999_999, "confirm": "yes"})
     assert "No taxonomy term with id 999999" in html
+    for into in ("²", "9" * 30, "", "-1"):
+        html = admin_post(admin, f"{TAXONOMY}/{beacon}/merge", {"into": into, "confirm": "yes"})
+        assert "choose the term to merge into" in html, into
     assert "Beacon Analytics" in api.get("/api/v1/taxonomy").get_json()["products"]
     with app.app_context(), pytest.raises(InvalidInput):
         taxonomy_care.merge_terms(beacon, retail)

@@ -76,6 +76,7 @@ ASSET = {
         "current_version",
         "versions",
         "download_url",
+        "thumbnail_url",
     ],
     "properties": {
         "id": {"type": "integer"},

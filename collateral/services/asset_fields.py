@@ -109,9 +109,12 @@ def _date(value: Any) -> date | None:
 OWNER_ROLES = ("marketer", "admin")
 
 
-def _owner(value: Any) -> User:
-    """The marketer or admin an asset is given to, by email."""
+def _owner(value: Any, current: Asset | None) -> User:
+    """The marketer or admin an asset is given to, by email; re-sending the owner it has
+    (even one since deactivated) changes nothing."""
     email = _text(value, "owner", 254)
+    if current is not None and current.owner.email.lower() == email.lower():
+        return current.owner
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if user is None or not user.active or user.role not in OWNER_ROLES:
         raise InvalidInput(
@@ -159,5 +162,5 @@ def parse_asset_fields(
     fields.status = status
     fields.expires_at = _date(raw.get("expires_at"))
     if "owner" in raw:
-        fields.owner = _owner(raw["owner"])
+        fields.owner = _owner(raw["owner"], current)
     return fields

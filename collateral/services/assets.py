@@ -15,10 +15,12 @@ from ..permissions import can_edit_assets, can_view_asset, has_role
 from .asset_fields import AssetFields, parse_asset_fields
 from .audit import record_event
 from .indexing import apply_pending_index_updates, queue_index_update
+from .thumbnails import redraw_thumbnail
 from .uploads import (
     StoredFile,
     build_version,
     clean_note,
+    forget_blob_if_unused,
     forget_unused_blobs,
     refuse_duplicates,
     refuse_same_as_current,
@@ -153,10 +155,12 @@ def update_asset(user: User, asset_id: int, raw_fields: Mapping[str, Any]) -> As
     _check_owner_change(user, fields, current_owner_id=asset.owner_id)
     changes = _apply_fields(asset, fields)
     if changes:
+        old_thumbnail = redraw_thumbnail(asset) if "title" in changes else None
         asset.updated_at = utcnow()
         queue_index_update(asset.id)
         record_event("update", user, asset, changes=changes)
         db.session.commit()
+        forget_blob_if_unused(old_thumbnail)
         apply_pending_index_updates()
     return asset
 

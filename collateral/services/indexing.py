@@ -72,7 +72,10 @@ def apply_pending_index_updates(*, rounds: int = 3) -> int:
         if not rows:
             break
         asset_ids = sorted({row.asset_id for row in rows})
-        assets = db.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))).all()
+        # Fresh from the database: rows kept across commits may be older than the change owed.
+        assets = db.session.scalars(
+            select(Asset).where(Asset.id.in_(asset_ids)).execution_options(populate_existing=True)
+        ).all()
         found = {asset.id for asset in assets}
         try:
             search_index().apply(

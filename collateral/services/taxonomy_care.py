@@ -80,7 +80,7 @@ def move_term(term_id: int, to: str | int) -> bool:
         new = to - 1
     else:
         raise InvalidInput(
-            f"direction: use {', '.join(MOVES)} or a place from 1 to {last + 1}.",
+            f"direction: use {', '.join(MOVES)}.",
             field="direction",
         )
     if new == old:

@@ -13,6 +13,29 @@ from .resources import blob_store
 BATCH = 50
 
 
+def _limits() -> dict:
+    return {
+        "timeout_seconds": float(current_app.config["EXTRACT_TIMEOUT_SECONDS"]),
+        "memory_mb": int(current_app.config["EXTRACT_MEMORY_MB"]),
+    }
+
+
+def redraw_thumbnail(asset: Asset) -> str | None:
+    """Draw the current version's thumbnail again (a title card shows the title, which changed).
+
+    Returns the previous thumbnail's SHA-256, for the caller to forget after its commit.
+    """
+    version = asset.current_version
+    if version is None:
+        return None
+    source = blob_store().path_for(version.blob_sha256)
+    if not source.is_file():
+        return None
+    image = thumbnail_in_child(source, version.kind, asset.title, **_limits())
+    old, version.thumbnail_sha256 = version.thumbnail_sha256, blob_store().put_bytes(image)
+    return old if old != version.thumbnail_sha256 else None
+
+
 def _needs_thumbnail(version: Version) -> bool:
     sha256 = version.thumbnail_sha256
     return sha256 is None or not blob_store().exists(sha256)
@@ -25,10 +48,7 @@ def make_missing_thumbnails() -> int:
     from the store is left for `flask check`.
     """
     store = blob_store()
-    limits = {
-        "timeout_seconds": float(current_app.config["EXTRACT_TIMEOUT_SECONDS"]),
-        "memory_mb": int(current_app.config["EXTRACT_MEMORY_MB"]),
-    }
+    limits = _limits()
     made = 0
     last_id = 0
     while True:

@@ -120,18 +120,23 @@ def store_upload(
     )
 
 
+def forget_blob_if_unused(sha256: str | None) -> None:
+    """Remove a blob no version refers to, as its file or its thumbnail."""
+    if sha256 is None:
+        return
+    used = db.session.scalar(
+        select(Version.id)
+        .where(or_(Version.blob_sha256 == sha256, Version.thumbnail_sha256 == sha256))
+        .limit(1)
+    )
+    if used is None:
+        blob_store().delete(sha256)
+
+
 def forget_unused_blobs(stored: StoredFile) -> None:
     """After a failed write, remove the blobs this upload added that nothing refers to."""
-    for sha256 in (stored.sha256, stored.thumbnail_sha256):
-        if sha256 is None:
-            continue
-        used = db.session.scalar(
-            select(Version.id)
-            .where(or_(Version.blob_sha256 == sha256, Version.thumbnail_sha256 == sha256))
-            .limit(1)
-        )
-        if used is None:
-            blob_store().delete(sha256)
+    forget_blob_if_unused(stored.sha256)
+    forget_blob_if_unused(stored.thumbnail_sha256)
 
 
 def asset_with_current_file(sha256: str) -> Asset | None:

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..errors import NotFound, ServiceError
 from ..models import ROLES
 from ..permissions import roles_required
+from ..query_params import MAX_ID
 from ..services import accounts, taxonomy, taxonomy_care
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -159,7 +160,7 @@ def merge_term(term_id: int):
             flash(f"Nothing merged: tick the box to confirm merging “{source.name}”.", "error")
             return _back_to()
         into = form.get("into", "")
-        if not into.isdigit():
+        if not into.isascii() or not into.isdigit() or int(into) > MAX_ID:
             flash("Nothing merged: choose the term to merge into.", "error")
             return _back_to()
         merged = taxonomy_care.merge_terms(term_id, int(into))

@@ -12,6 +12,7 @@ from ..permissions import EDITORS, has_role, roles_required
 from ..services import accounts
 from ..services import assets as asset_service
 from ..services.asset_fields import FIELDS, LIST_FIELDS, OWNER_ROLES
+from ..services.assets import today_utc
 from ..services.taxonomy import offered_terms
 
 manage_bp = Blueprint("manage", __name__)
@@ -131,6 +132,12 @@ def archive(asset_id: int):
 @manage_bp.post("/assets/<int:asset_id>/restore")
 @roles_required(*EDITORS)
 def restore(asset_id: int):
-    asset_service.update_asset(current_user, asset_id, {"status": "published"})
-    flash("Published again: reps can find it.", "success")
+    asset = asset_service.update_asset(current_user, asset_id, {"status": "published"})
+    if asset.is_expired(today_utc()):
+        flash(
+            "Published again, but it has expired: change its expiry date so reps see it.",
+            "warning",
+        )
+    else:
+        flash("Published again: reps can find it.", "success")
     return redirect(url_for("library.asset", asset_id=asset_id))
