@@ -198,3 +198,15 @@ def test_audit_log_page_for_managers(client, browser, deck):
     browser.login("manager")
     html = client.get("/reports/events?type=upload").get_data(as_text=True)
     assert "upload" in html and "marketer@example.com" in html
+
+
+def test_search_pages_link_to_each_other_keeping_the_query(api, browser):
+    for word in ("first", "second", "third"):
+        response = api.upload(f"Condor notes, the {word}".encode(), f"{word}.txt", title=word)
+        assert response.status_code == 201
+    browser.login("rep")
+    first = browser.client.get("/?q=condor&per_page=2").get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    assert 'href="/?q=condor&amp;per_page=2&amp;page=2" rel="next"' in first
+    last = browser.client.get("/?q=condor&per_page=2&page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in last and 'rel="prev"' in last and 'rel="next"' not in last

@@ -43,6 +43,10 @@ ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type
 VERSION_PARAM = _query(
     "version", {"type": "integer", "minimum": 1}, "older versions: marketers, managers, admins"
 )
+ASSET_CREATED = {
+    **json_body(ref("Asset"), "Created"),
+    "headers": {"Location": {"schema": {"type": "string"}}},
+}
 ALLOW_DUPLICATE = {
     "type": "string",
     "enum": ["true", "false"],
@@ -138,10 +142,7 @@ PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": {
-                    **json_body(ref("Asset"), "Created"),
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                },
+                "201": ASSET_CREATED,
                 **error_refs(400, 401, 403, 409, 413, 415, 422),
             },
         },
@@ -194,10 +195,7 @@ PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": {
-                    **json_body(ref("Asset"), "Created"),
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                },
+                "201": ASSET_CREATED,
                 **error_refs(400, 401, 403, 404, 409, 413, 415, 422),
             },
         }
