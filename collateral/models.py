@@ -7,7 +7,16 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    joinedload,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from .extensions import db
 
@@ -133,6 +142,14 @@ class Page(db.Model):
         return f"{self.label} {self.number}"
 
 
+event_term = db.Table(
+    "event_term",
+    db.Column("event_id", db.ForeignKey("event.id"), primary_key=True),
+    db.Column("term_id", db.Integer, primary_key=True, index=True),
+)
+"""The taxonomy terms a search was filtered by, so reports can filter searches by product."""
+
+
 class Event(db.Model):
     """One audited action. Append-only: nothing in the application updates or deletes a row."""
 
@@ -141,6 +158,10 @@ class Event(db.Model):
         Index("ix_event_type_at", "type", "at"),
         Index("ix_event_user_at", "user_id", "at"),
         Index("ix_event_asset_at", "asset_id", "at"),
+        Index("ix_event_search_event_id", "search_event_id"),
+        # Covering indexes: the usage reports group a year of events without reading rows.
+        Index("ix_event_type_at_asset_user", "type", "at", "asset_id", "user_id"),
+        Index("ix_event_type_at_query", "type", "at", "search_query", "result_count"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -150,8 +171,34 @@ class Event(db.Model):
     version_number: Mapped[int | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(64))
+    # Search events: the query as reports group it (lower case, single spaces) and its result count.
+    search_query: Mapped[str | None] = mapped_column(String(500))
+    result_count: Mapped[int | None] = mapped_column()
+    # Views and downloads: the search whose results led there, if any.
+    search_event_id: Mapped[int | None] = mapped_column()
 
     user: Mapped[User | None] = relationship()
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Code tried to change or remove an audited event."""
+
+
+def _refuse_event_change(*_args: Any) -> None:
+    raise AppendOnlyViolation("The audit log is append-only: events are never changed or deleted.")
+
+
+# The log's promise, kept by the ORM: an Event row may be added, never updated or deleted,
+# whether through a loaded object or an UPDATE/DELETE statement.
+sa_event.listen(Event, "before_update", _refuse_event_change)
+sa_event.listen(Event, "before_delete", _refuse_event_change)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _refuse_event_statements(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is Event:
+        _refuse_event_change()
 
 
 class ApiToken(db.Model):

@@ -9,6 +9,7 @@ from ..errors import InvalidInput
 from ..permissions import EDITORS, roles_required
 from ..query_params import json_object
 from ..services import assets as asset_service
+from ..services.audit import search_origin
 from ..services.search import parse_search_params, search_assets
 from ..views.downloads import send_download, send_thumbnail
 from . import api_bp
@@ -31,6 +32,7 @@ def list_assets():
             ],
             "facets": outcome.facets,
             "suggestion": outcome.suggestion,
+            "search_id": outcome.search_id,
         }
     )
 
@@ -55,7 +57,8 @@ def create_asset():
 @api_bp.get("/assets/<int:asset_id>")
 @roles_required()
 def get_asset(asset_id: int):
-    return jsonify(asset_json(asset_service.view_asset(current_user, asset_id)))
+    origin = search_origin(current_user, request.args.get("search"))
+    return jsonify(asset_json(asset_service.view_asset(current_user, asset_id, origin)))
 
 
 @api_bp.patch("/assets/<int:asset_id>")

@@ -245,9 +245,15 @@ def get_asset(user: User, asset_id: int) -> Asset:
     return asset
 
 
-def view_asset(user: User, asset_id: int) -> Asset:
-    """The asset for its page, with the view audited."""
+def view_asset(user: User, asset_id: int, search_event_id: int | None = None) -> Asset:
+    """The asset for its page, with the view audited (and the search that led to it)."""
     asset = get_asset(user, asset_id)
-    record_event("view", user, asset, version=asset.current_version_number)
+    record_event(
+        "view",
+        user,
+        asset,
+        version=asset.current_version_number,
+        search_event_id=search_event_id,
+    )
     db.session.commit()
     return asset

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 
 from ..extensions import db
-from ..models import Asset, Event, User
+from ..models import Asset, Event, User, event_term
 from .resources import client_ip
 
 
@@ -32,9 +32,14 @@ def record_event(
     user: User | None = None,
     asset: Asset | int | None = None,
     version: int | None = None,
+    *,
+    search_event_id: int | None = None,
     **detail: Any,
 ) -> Event:
-    """Add an event to the current transaction; the caller's commit makes it permanent."""
+    """Add an event to the current transaction; the caller's commit makes it permanent.
+
+    `search_event_id` names the search whose results led to a view or download.
+    """
     asset_id = asset.id if isinstance(asset, Asset) else asset
     event = Event(
         type=type,
@@ -43,9 +48,44 @@ def record_event(
         version_number=version,
         detail=detail,
         ip=client_ip(),
+        search_event_id=search_event_id,
     )
     db.session.add(event)
     return event
+
+
+def normalized_query(text: str) -> str:
+    """A query as reports group it: case-folded, with single spaces."""
+    return " ".join(text.split()).casefold()
+
+
+def record_search(
+    user: User, query: str, filters: dict, results: int, sort: str, term_ids: list[int]
+) -> Event:
+    """Add a search event, with the query and result count reports group by, and its filter
+    terms (so reports can be filtered by product, industry or stage); returns it flushed."""
+    event = record_event("search", user, query=query, filters=filters, results=results, sort=sort)
+    event.search_query = normalized_query(query)[:500]
+    event.result_count = results
+    db.session.flush()
+    if term_ids:
+        db.session.execute(
+            insert(event_term), [{"event_id": event.id, "term_id": i} for i in set(term_ids)]
+        )
+    return event
+
+
+def search_origin(user: User, raw: str | None) -> int | None:
+    """The user's own search event named by a `search` link parameter, else None.
+
+    Only attribution: a stale, foreign or malformed value is ignored, never an error.
+    """
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    event = db.session.get(Event, int(raw))
+    if event is None or event.type != "search" or event.user_id != user.id:
+        return None
+    return event.id
 
 
 @dataclass

@@ -60,11 +60,11 @@ def open_download(user: User, asset_id: int, version_number: int | None = None) 
     )
 
 
-def record_download(user: User, download: Download) -> None:
+def record_download(user: User, download: Download, search_event_id: int | None = None) -> None:
     """Audit and count a download that sent the file's first byte (not a 304 or a HEAD)."""
     asset = db.session.get(Asset, download.asset_id)
     asset.download_count += 1
-    record_event("download", user, asset, version=download.version)
+    record_event("download", user, asset, version=download.version, search_event_id=search_event_id)
     db.session.commit()
 
 

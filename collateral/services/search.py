@@ -14,7 +14,7 @@ from ..permissions import can_see_unpublished, can_view_asset
 from ..query_params import positive_int
 from ..search_index import FACET_FIELDS, SearchQuery
 from .assets import today_utc
-from .audit import record_event
+from .audit import record_search
 from .resources import search_index
 from .taxonomy import resolve_terms, term_names_by_id
 
@@ -55,6 +55,7 @@ class SearchOutcome:
     items: list[SearchItem]
     facets: dict[str, dict[str, int]]
     suggestion: str | None
+    search_id: int | None = None  # the audited search event; result links carry it
 
     @property
     def pages(self) -> int:
@@ -164,14 +165,16 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
         for facet in FACET_FIELDS
     }
     total = result.total - (len(result.hits) - len(items))
+    search_id = None
     if audit and params.page == 1 and (params.q or params.filters or params.tags):
-        record_event(
-            "search",
+        event = record_search(
             user,
-            query=params.q,
-            filters={**params.filters, **({"tag": params.tags} if params.tags else {})},
-            results=total,
-            sort=params.sort,
+            params.q,
+            {**params.filters, **({"tag": params.tags} if params.tags else {})},
+            total,
+            params.sort,
+            [i for ids in term_ids.values() for i in ids],
         )
+        search_id = event.id
         db.session.commit()
-    return SearchOutcome(params, total, items, facets, result.suggestion)
+    return SearchOutcome(params, total, items, facets, result.suggestion, search_id)

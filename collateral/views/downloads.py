@@ -6,6 +6,7 @@ from flask import request, send_file
 from flask_login import current_user
 
 from ..query_params import MAX_ID, positive_int
+from ..services.audit import search_origin
 from ..services.downloads import (
     Preview,
     open_download,
@@ -48,7 +49,8 @@ def send_download(asset_id: int):
         max_age=0,
     )
     if _sends_first_byte(response):
-        record_download(current_user, download)
+        origin = search_origin(current_user, request.args.get("search"))
+        record_download(current_user, download, origin)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Whatever the file holds, it never runs as a page of this origin.
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"

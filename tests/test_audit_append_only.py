@@ -1,0 +1,82 @@
+"""The audit log is append-only: no route and no service function edits or deletes an event.
+
+Three guards prove it. The ORM refuses any change to an Event (a loaded object or an
+UPDATE/DELETE statement). Every test in this suite runs on a database whose triggers abort any
+UPDATE or DELETE on the event table (tests/conftest.py), and the role x route matrix
+(tests/test_access.py) calls every route as every role. And no code names the table in a
+statement that could change it.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import IntegrityError
+
+from collateral.extensions import db
+from collateral.models import AppendOnlyViolation, Event
+from collateral.services.audit import record_event
+
+PACKAGE = Path(__file__).resolve().parents[1] / "collateral"
+
+
+@pytest.fixture
+def event_id(app):
+    with app.app_context():
+        event = record_event("login", detail_for_test=True)
+        db.session.commit()
+        return event.id
+
+
+def test_changing_a_loaded_event_is_refused(app, event_id):
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        event.type = "logout"
+        with pytest.raises(AppendOnlyViolation):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.get(Event, event_id).type == "login"
+
+
+def test_deleting_a_loaded_event_is_refused(app, event_id):
+    with app.app_context():
+        db.session.delete(db.session.get(Event, event_id))
+        with pytest.raises(AppendOnlyViolation):
+            db.session.commit()
+        db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [update(Event).values(type="x"), delete(Event)],
+    ids=["update", "delete"],
+)
+def test_update_and_delete_statements_on_events_are_refused(app, event_id, statement):
+    with app.app_context():
+        with pytest.raises(AppendOnlyViolation):
+            db.session.execute(statement)
+        db.session.rollback()
+        assert db.session.get(Event, event_id) is not None
+
+
+@pytest.mark.parametrize("sql", ["UPDATE event SET type = 'x'", "DELETE FROM event"])
+def test_the_suite_runs_with_the_database_refusing_event_changes(app, event_id, sql):
+    with app.app_context():
+        with pytest.raises(IntegrityError, match="append-only"):
+            db.session.execute(text(sql))
+        db.session.rollback()
+
+
+def test_no_code_writes_an_update_or_delete_of_the_event_table():
+    pattern = re.compile(
+        r"(update|delete)\(\s*Event\b|(UPDATE|DELETE FROM)\s+event\b|\bevent_term\b.*delete",
+        re.IGNORECASE,
+    )
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in PACKAGE.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and "_refuse" not in line
+    ]
+    assert offenders == []
