@@ -14,6 +14,7 @@ from .openapi_schemas import (
     ERROR_TEXT,
     EVENT,
     EVENT_PAGE,
+    REPORT_SCHEMAS,
     SEARCH_RESULT,
     STR_LIST,
     TAXONOMY,
@@ -42,6 +43,9 @@ def _repeatable(name: str, description: str) -> dict[str, Any]:
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 VERSION_PARAM = _query(
     "version", {"type": "integer", "minimum": 1}, "older versions: marketers, managers, admins"
+)
+SEARCH_PARAM = _query(
+    "search", {"type": "integer"}, "the search_id of the search this came from, for usage reports"
 )
 ASSET_CREATED = {
     **json_body(ref("Asset"), "Created"),
@@ -150,7 +154,7 @@ PATHS: dict[str, Any] = {
     "/api/v1/assets/{asset_id}": {
         "get": {
             "summary": "One asset",
-            "parameters": [ASSET_ID],
+            "parameters": [ASSET_ID, SEARCH_PARAM],
             "responses": {"200": json_body(ref("Asset")), **error_refs(401, 404)},
         },
         "patch": {
@@ -228,7 +232,7 @@ PATHS: dict[str, Any] = {
     "/api/v1/assets/{asset_id}/download": {
         "get": {
             "summary": "The file, as an attachment; Range and conditional requests answered",
-            "parameters": [ASSET_ID, VERSION_PARAM],
+            "parameters": [ASSET_ID, VERSION_PARAM, SEARCH_PARAM],
             "responses": {
                 "200": {
                     "description": "The file",
@@ -286,6 +290,53 @@ PATHS: dict[str, Any] = {
 }
 
 
+REPORT_FILTERS = [
+    *PERIOD,
+    _repeatable("product", "product names; OR within, AND across kinds"),
+    _repeatable("industry", "industry names"),
+    _repeatable("stage", "stage names"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "default 50"),
+]
+FLAG = {"type": "string", "enum": ["true", "false", "1", "0"]}
+REPORTS = {
+    # path: (who, schema, extra parameters, summary)
+    "overview": ("managers, marketers, admins", "ReportOverview", [], "Usage per day or week"),
+    "top-assets": ("managers, admins", "ReportTopAssets", [], "Assets by downloads"),
+    "stale": (
+        "managers, marketers, admins",
+        "ReportStale",
+        [_query("days", {"type": "integer", "minimum": 1, "maximum": 3650}, "default 90")],
+        "Published assets nobody downloaded in `days` before `until`",
+    ),
+    "searches": (
+        "managers, marketers, admins",
+        "ReportSearches",
+        [
+            _query("zero_results", FLAG, "only the runs that found nothing (content gaps)"),
+            _query("unopened", FLAG, "only queries with results nobody opened"),
+        ],
+        "Queries by how often they were run",
+    ),
+    "users": ("managers, admins", "ReportUsers", [], "Per user: searches, views, downloads"),
+}
+CSV_BODY = {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+for _name, (_who, _schema, _extra, _summary) in REPORTS.items():
+    PATHS[f"/api/v1/reports/{_name}"] = {
+        "get": {
+            "summary": f"{_summary} ({_who})",
+            "parameters": [*REPORT_FILTERS, *_extra],
+            "responses": {"200": json_body(ref(_schema)), **error_refs(400, 401, 403)},
+        }
+    }
+    PATHS[f"/api/v1/reports/{_name}.csv"] = {
+        "get": {
+            "summary": f"{_summary}, as CSV ({_who})",
+            "parameters": [*REPORT_FILTERS, *_extra],
+            "responses": {"200": CSV_BODY, **error_refs(400, 401, 403)},
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -307,6 +358,7 @@ def openapi_document() -> dict[str, Any]:
                 "Taxonomy": TAXONOMY,
                 "Term": TERM,
                 "Error": ERROR,
+                **REPORT_SCHEMAS,
             },
             "responses": {
                 f"E{code}": json_body(ref("Error"), text) for code, text in ERROR_TEXT.items()

@@ -140,6 +140,10 @@ SEARCH_RESULT = {
             },
         },
         "suggestion": NULLABLE_STR,
+        "search_id": {
+            "type": ["integer", "null"],
+            "description": "the audited search; pass it as `search` when opening a result",
+        },
     },
 }
 EVENT = {
@@ -215,4 +219,77 @@ ASSET_FIELDS = {
     "status": {"type": "string", "enum": ["draft", "published", "archived"]},
     "expires_at": {"type": ["string", "null"], "description": "ISO date or empty"},
     "owner": {"type": "string", "description": "email of a marketer or admin; admins only"},
+}
+
+INT = {"type": "integer"}
+REPORT_ASSET = {
+    "type": "object",
+    "required": ["id", "title"],
+    "properties": {"id": INT, "title": {"type": "string"}},
+}
+REPORT_FIGURES = {
+    "type": "object",
+    "required": ["downloads", "views", "searches", "active_reps"],
+    "properties": {k: INT for k in ("downloads", "views", "searches", "active_reps")},
+}
+
+
+def _objects(properties: dict[str, Any]) -> dict[str, Any]:
+    """An array of objects that all have these properties."""
+    item = {"type": "object", "required": list(properties), "properties": properties}
+    return {"type": "array", "items": item}
+
+
+REPORT_SCHEMAS: dict[str, Any] = {
+    "ReportFigures": REPORT_FIGURES,
+    "ReportOverview": {
+        "type": "object",
+        "required": ["since", "until", "bucket", "points", "totals", "previous"],
+        "properties": {
+            "since": {"type": "string"},
+            "until": {"type": "string", "description": "exclusive"},
+            "bucket": {"type": "string", "enum": ["day", "week"]},
+            "points": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        ref("ReportFigures"),
+                        {
+                            "type": "object",
+                            "required": ["start"],
+                            "properties": {"start": {"type": "string", "format": "date"}},
+                        },
+                    ]
+                },
+            },
+            "totals": ref("ReportFigures"),
+            "previous": {**ref("ReportFigures"), "description": "the period before, as long"},
+        },
+    },
+    "ReportTopAssets": _objects(
+        {"asset": REPORT_ASSET, "downloads": INT, "views": INT, "unique_users": INT}
+    ),
+    "ReportStale": _objects(
+        {"asset": REPORT_ASSET, "last_download_at": NULLABLE_STR, "owner": {"type": "string"}}
+    ),
+    "ReportSearches": _objects(
+        {
+            "query": {"type": "string"},
+            "count": INT,
+            "last_at": {"type": "string"},
+            "avg_results": {"type": "number"},
+            "zero_results": INT,
+            "opened": INT,
+        }
+    ),
+    "ReportUsers": _objects(
+        {
+            "user": {"type": "string"},
+            "role": {"type": "string"},
+            "searches": INT,
+            "views": INT,
+            "downloads": INT,
+            "last_active": NULLABLE_STR,
+        }
+    ),
 }

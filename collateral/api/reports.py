@@ -1,0 +1,190 @@
+"""Usage reports as JSON and, at the same path with ".csv", as a streamed CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from flask import Response, jsonify, request, stream_with_context
+
+from ..permissions import AUDITORS, roles_required
+from ..services import reports
+from ..services.audit import _csv_safe
+from . import api_bp
+from .serializers import iso
+
+# Marketers see what content is used and what people look for; people's own figures and the
+# top-assets ranking stay with managers (and admins), as the contract says.
+CONTENT_READERS = ("manager", "marketer", "admin")
+
+
+def _asset(asset) -> dict[str, Any]:
+    return {"id": asset.id, "title": asset.title}
+
+
+def _totals(totals: reports.Totals) -> dict[str, int]:
+    return {
+        "downloads": totals.downloads,
+        "views": totals.views,
+        "searches": totals.searches,
+        "active_reps": totals.active_reps,
+    }
+
+
+def _point(point: reports.OverviewPoint) -> dict[str, Any]:
+    return {"start": point.start.isoformat(), **_totals(point)}  # same four figures
+
+
+def _top(row: reports.TopAsset) -> dict[str, Any]:
+    return {
+        "asset": _asset(row.asset),
+        "downloads": row.downloads,
+        "views": row.views,
+        "unique_users": row.unique_users,
+    }
+
+
+def _stale(row: reports.StaleAsset) -> dict[str, Any]:
+    return {
+        "asset": _asset(row.asset),
+        "last_download_at": iso(row.last_download_at),
+        "owner": row.owner.email,
+    }
+
+
+def _search(row: reports.SearchRow) -> dict[str, Any]:
+    return {
+        "query": row.query,
+        "count": row.count,
+        "last_at": iso(row.last_at),
+        "avg_results": round(row.avg_results, 2),
+        "zero_results": row.zero_results,
+        "opened": row.opened,
+    }
+
+
+def _user(row: reports.UserRow) -> dict[str, Any]:
+    return {
+        "user": row.user.email,
+        "role": row.user.role,
+        "searches": row.searches,
+        "views": row.views,
+        "downloads": row.downloads,
+        "last_active": iso(row.last_active),
+    }
+
+
+def _flat(item: dict[str, Any]) -> dict[str, Any]:
+    """A JSON item as one CSV row: the asset object becomes asset_id and title."""
+    if "asset" in item:
+        asset = item.pop("asset")
+        item = {"asset_id": asset["id"], "title": asset["title"], **item}
+    return item
+
+
+def _csv(name: str, columns: Sequence[str], items: Iterable[dict[str, Any]]) -> Response:
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for count, item in enumerate(items, start=1):
+            row = _flat(item)
+            writer.writerow([_csv_safe(row[c]) for c in columns])
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _rows(report: Callable, to_json: Callable) -> list[dict[str, Any]]:
+    """Parse the period and filters (a 400 before anything is sent), run the report."""
+    return [to_json(row) for row in report(reports.parse_report_params(request.args))]
+
+
+OVERVIEW_COLUMNS = ("start", "downloads", "views", "searches", "active_reps")
+TOP_COLUMNS = ("asset_id", "title", "downloads", "views", "unique_users")
+STALE_COLUMNS = ("asset_id", "title", "last_download_at", "owner")
+SEARCH_COLUMNS = ("query", "count", "last_at", "avg_results", "zero_results", "opened")
+USER_COLUMNS = ("user", "role", "searches", "views", "downloads", "last_active")
+
+
+def _overview() -> dict[str, Any]:
+    params = reports.parse_report_params(request.args)
+    result = reports.overview(params)
+    return {
+        "since": iso(params.since),
+        "until": iso(params.until),
+        "bucket": result.bucket,
+        "points": [_point(p) for p in result.points],
+        "totals": _totals(result.totals),
+        "previous": _totals(result.previous),
+    }
+
+
+@api_bp.get("/reports/overview")
+@roles_required(*CONTENT_READERS)
+def report_overview():
+    return jsonify(_overview())
+
+
+@api_bp.get("/reports/overview.csv")
+@roles_required(*CONTENT_READERS)
+def report_overview_csv():
+    return _csv("overview", OVERVIEW_COLUMNS, _overview()["points"])
+
+
+@api_bp.get("/reports/top-assets")
+@roles_required(*AUDITORS)
+def report_top_assets():
+    return jsonify(_rows(reports.top_assets, _top))
+
+
+@api_bp.get("/reports/top-assets.csv")
+@roles_required(*AUDITORS)
+def report_top_assets_csv():
+    return _csv("top-assets", TOP_COLUMNS, _rows(reports.top_assets, _top))
+
+
+@api_bp.get("/reports/stale")
+@roles_required(*CONTENT_READERS)
+def report_stale():
+    return jsonify(_rows(reports.stale_assets, _stale))
+
+
+@api_bp.get("/reports/stale.csv")
+@roles_required(*CONTENT_READERS)
+def report_stale_csv():
+    return _csv("stale", STALE_COLUMNS, _rows(reports.stale_assets, _stale))
+
+
+@api_bp.get("/reports/searches")
+@roles_required(*CONTENT_READERS)
+def report_searches():
+    return jsonify(_rows(reports.searches, _search))
+
+
+@api_bp.get("/reports/searches.csv")
+@roles_required(*CONTENT_READERS)
+def report_searches_csv():
+    return _csv("searches", SEARCH_COLUMNS, _rows(reports.searches, _search))
+
+
+@api_bp.get("/reports/users")
+@roles_required(*AUDITORS)
+def report_users():
+    return jsonify(_rows(reports.users_report, _user))
+
+
+@api_bp.get("/reports/users.csv")
+@roles_required(*AUDITORS)
+def report_users_csv():
+    return _csv("users", USER_COLUMNS, _rows(reports.users_report, _user))
