@@ -48,6 +48,17 @@ API_RULES = [
     ("GET", "/api/v1/assets/{id}/download", ALL),
     ("GET", "/api/v1/events", AUDITORS),
     ("GET", "/api/v1/events.csv", AUDITORS),
+    *[
+        ("GET", f"/api/v1/reports/{name}{suffix}", allowed)
+        for name, allowed in (
+            ("overview", AUDITORS | EDITORS),
+            ("top-assets", AUDITORS),
+            ("stale", AUDITORS | EDITORS),
+            ("searches", AUDITORS | EDITORS),
+            ("users", AUDITORS),
+        )
+        for suffix in ("", ".csv")
+    ],
 ]
 
 
@@ -131,6 +142,12 @@ PAGE_RULES = [
     ("GET", "/account", ALL),
     ("POST", "/account/tokens", ALL),
     ("GET", "/reports/events", AUDITORS),
+    ("GET", "/reports/", EDITORS | AUDITORS),
+    ("GET", "/reports/top", AUDITORS),
+    ("GET", "/reports/unused", EDITORS | AUDITORS),
+    ("GET", "/reports/searches", EDITORS | AUDITORS),
+    ("GET", "/reports/people", AUDITORS),
+    ("GET", "/reports/people/{user}", AUDITORS),
 ]
 
 

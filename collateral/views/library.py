@@ -11,9 +11,11 @@ from ..models import Page
 from ..permissions import can_download_old_versions, can_edit_assets, roles_required
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
+from ..services.audit import search_origin
 from ..services.search import parse_search_params, search_assets
 from ..services.taxonomy import offered_terms
 from .downloads import send_download, send_page_image, send_thumbnail
+from .reports import asset_page_usage
 
 library_bp = Blueprint("library", __name__)
 PAGE_LIMIT = 300  # pages of a PDF listed on its page; the file has the rest
@@ -39,7 +41,8 @@ def search():
 @library_bp.get("/assets/<int:asset_id>")
 @roles_required()
 def asset(asset_id: int):
-    item = view_asset(current_user, asset_id)
+    origin = search_origin(current_user, request.args.get("search"))
+    item = view_asset(current_user, asset_id, origin)
     version = item.current_version
     pages = []
     if version is not None:
@@ -54,6 +57,8 @@ def asset(asset_id: int):
         old_versions_allowed=can_download_old_versions(current_user),
         missing=missing_fields(item) if can_edit_assets(current_user) else [],
         page_limit=PAGE_LIMIT,
+        search_id=origin,
+        usage=asset_page_usage(current_user, asset_id),
     )
 
 

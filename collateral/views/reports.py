@@ -1,16 +1,180 @@
-"""What managers use: the audit log."""
+"""What managers and marketers read: usage reports (with SVG charts) and the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from dataclasses import replace
+from datetime import timedelta
 
-from ..permissions import AUDITORS, roles_required
+from flask import Blueprint, render_template, request, url_for
+from markupsafe import Markup
+
+from ..models import User, utcnow
+from ..permissions import AUDITORS, EDITORS, has_role, roles_required
 from ..query_params import MAX_PAGE, parse_event_filters, positive_int
+from ..services import reports
 from ..services.audit import list_events
+from ..services.reports import OverviewPoint, ReportParams, parse_report_params
+from ..services.taxonomy import offered_terms
+from .charts import Series, render_chart
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 PER_PAGE = 50
 FILTER_KEYS = ("since", "until", "user", "type", "asset")
+READERS = (*EDITORS, *AUDITORS)  # marketers, managers and admins read usage reports
+TERM_KINDS = ("product", "industry", "stage")
+MEASURES = (
+    ("downloads", "Downloads"),
+    ("views", "Views"),
+    ("searches", "Searches"),
+    ("active_reps", "Active reps"),
+)
+ASSET_PAGE_PERIOD = timedelta(days=30)
+
+
+def _period(args) -> tuple[ReportParams, dict]:
+    """The report parameters, and the values the period form shows again."""
+    p = parse_report_params(args)
+    form = {
+        "since": args.get("since") or p.since.date().isoformat(),
+        # `until` is exclusive; the form shows the last day the period covers.
+        "until": args.get("until") or (p.until - timedelta(microseconds=1)).date().isoformat(),
+        "days": args.get("days") or p.days,
+        "limit": args.get("limit") or p.limit,
+        **{kind: args.getlist(kind) for kind in TERM_KINDS},
+    }
+    return p, form
+
+
+def _csv_url(name: str, **changes: str) -> str:
+    """The CSV twin of a report in the API, asked with this page's query string."""
+    args = request.args.copy()
+    for key, value in changes.items():
+        args[key] = value
+    return url_for(f"api.report_{name.replace('-', '_')}_csv", **args.to_dict(flat=False))
+
+
+def _period_days(p: ReportParams) -> int:
+    return max(1, round((p.until - p.since).total_seconds() / 86400))
+
+
+def change_text(now: int, before: int, days: int) -> str:
+    """How a total compares with the period before, e.g. "+12% vs previous 30 days"."""
+    span = f"previous {days} day{'s' if days != 1 else ''}"
+    if before == 0:
+        return f"none in the {span}" if now else f"no change vs {span}"
+    return f"{round((now - before) * 100 / before):+d}% vs {span}"
+
+
+def usage_chart(points: list[OverviewPoint], bucket: str, measures=MEASURES) -> Markup:
+    """The chart of some measures per day or week; render_chart escapes every label."""
+    series = [
+        Series(label, [(pt.start.isoformat(), getattr(pt, name)) for pt in points])
+        for name, label in measures
+    ]
+    title = f"{', '.join(label for _, label in measures)} per {bucket}"
+    return Markup(render_chart(series, title))  # noqa: S704
+
+
+def _page(template: str, form: dict, csv_url: str, **context):
+    return render_template(
+        template,
+        form=form,
+        terms=offered_terms(include_retired=True),
+        csv_url=csv_url,
+        **context,
+    )
+
+
+@reports_bp.get("/")
+@roles_required(*READERS)
+def overview():
+    p, form = _period(request.args)
+    data = reports.overview(p)
+    days = _period_days(p)
+    cards = [
+        (
+            label,
+            getattr(data.totals, name),
+            change_text(getattr(data.totals, name), getattr(data.previous, name), days),
+        )
+        for name, label in MEASURES
+    ]
+    return _page(
+        "reports/overview.html",
+        form,
+        _csv_url("overview"),
+        data=data,
+        cards=cards,
+        chart=usage_chart(data.points, data.bucket),
+        empty=not any(getattr(data.totals, name) for name, _ in MEASURES),
+    )
+
+
+@reports_bp.get("/top")
+@roles_required(*AUDITORS)
+def top():
+    p, form = _period(request.args)
+    return _page("reports/top.html", form, _csv_url("top-assets"), rows=reports.top_assets(p))
+
+
+@reports_bp.get("/unused")
+@roles_required(*READERS)
+def unused():
+    p, form = _period(request.args)
+    return _page("reports/unused.html", form, _csv_url("stale"), rows=reports.stale_assets(p))
+
+
+@reports_bp.get("/searches")
+@roles_required(*READERS)
+def searches():
+    p, form = _period(request.args)
+    plain = replace(p, zero_results=False, unopened=False)
+    return _page(
+        "reports/searches.html",
+        form,
+        _csv_url("searches", zero_results="0", unopened="0"),
+        top=reports.searches(plain),
+        gaps=reports.searches(replace(plain, zero_results=True)),
+        unopened=reports.searches(replace(plain, unopened=True)),
+        gaps_csv=_csv_url("searches", zero_results="1", unopened="0"),
+        unopened_csv=_csv_url("searches", zero_results="0", unopened="1"),
+    )
+
+
+@reports_bp.get("/people")
+@roles_required(*AUDITORS)
+def people():
+    p, form = _period(request.args)
+    return _page("reports/people.html", form, _csv_url("users"), rows=reports.users_report(p))
+
+
+@reports_bp.get("/people/<int:user_id>")
+@roles_required(*AUDITORS)
+def person(user_id: int):
+    p, form = _period(request.args)
+    activity = reports.user_activity(user_id, p)
+    events_csv = url_for(  # this person's events in the period, from the audit log
+        "api.get_events_csv",
+        user=activity.user.email,
+        since=p.since.isoformat(),
+        until=p.until.isoformat(),
+    )
+    return _page("reports/person.html", form, events_csv, activity=activity)
+
+
+def asset_page_usage(user: User, asset_id: int) -> dict | None:
+    """The asset page's usage section for marketers, managers and admins; None for reps."""
+    if not has_role(user, *READERS):
+        return None
+    until = utcnow()
+    usage = reports.asset_usage(
+        asset_id, ReportParams(since=until - ASSET_PAGE_PERIOD, until=until)
+    )
+    return {
+        "usage": usage,
+        "chart": usage_chart(usage.points, usage.bucket, MEASURES[:1]),
+        "empty": not any(pt.downloads for pt in usage.points),
+    }
 
 
 @reports_bp.get("/events")
