@@ -130,3 +130,25 @@ def test_rep_sees_thumbnails_and_opens_a_pdf_page_before_downloading(api, live_s
         "() => { const i = document.querySelector('#page-2 details img');"
         " return i.complete && i.naturalWidth > 0; }"
     )
+
+
+def test_manager_reads_the_overview_chart_with_no_console_errors(api, live_server, page):
+    api.upload(make_pdf(["Gannet pricing"]), "gannet.pdf", title="Gannet pricing")
+    found = api.search(q="gannet")
+    api.get(found["results"][0]["download_url"], query_string={"search": found["search_id"]})
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", "manager@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/reports/")
+    chart = page.locator("svg[role=img]").first
+    chart.wait_for()
+    box = chart.bounding_box()
+    assert box["width"] > 200 and box["height"] > 100
+    assert page.locator("svg[role=img] path, svg[role=img] polyline, svg[role=img] rect").count()
+    page.goto(f"{live_server}/reports/searches")
+    assert "gannet" in page.inner_text("main")
+    assert errors == []
