@@ -28,6 +28,7 @@ lint: $(VENV)/installed
 bench: $(VENV)/installed
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/import_rate.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -57,6 +57,8 @@ asset_term = db.Table(
     "asset_term",
     db.Column("asset_id", db.ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
     db.Column("term_id", db.ForeignKey("term.id"), primary_key=True),
+    # The assets of a term (reports filtered by product, merges): the key leads with the asset.
+    Index("ix_asset_term_term_id", "term_id", "asset_id"),
 )
 
 
@@ -145,7 +147,8 @@ class Page(db.Model):
 event_term = db.Table(
     "event_term",
     db.Column("event_id", db.ForeignKey("event.id"), primary_key=True),
-    db.Column("term_id", db.Integer, primary_key=True, index=True),
+    db.Column("term_id", db.Integer, primary_key=True),
+    Index("ix_event_term_term_id", "term_id", "event_id"),
 )
 """The taxonomy terms a search was filtered by, so reports can filter searches by product."""
 
@@ -156,9 +159,9 @@ class Event(db.Model):
     __table_args__ = (
         Index("ix_event_at", "at"),
         Index("ix_event_type_at", "type", "at"),
-        Index("ix_event_user_at", "user_id", "at"),
+        Index("ix_event_user_at", "user_id", "at", "type", "asset_id"),
         Index("ix_event_asset_at", "asset_id", "at"),
-        Index("ix_event_search_event_id", "search_event_id"),
+        Index("ix_event_search_event_id", "search_event_id", "type"),
         # Covering indexes: the usage reports group a year of events without reading rows.
         Index("ix_event_type_at_asset_user", "type", "at", "asset_id", "user_id"),
         Index("ix_event_type_at_query", "type", "at", "search_query", "result_count"),

@@ -28,3 +28,44 @@ def test_search_latency_benchmark_runs():
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert [row["library"] for row in rows] == ["demo (12 assets)", "demo + 3 generated"]
     assert all(row["p50_ms"] > 0 and row["queries"] == 14 for row in rows)
+
+
+def test_reports_benchmark_runs():
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "reports.py"),
+            "--events",
+            "3000",
+            "--assets",
+            "50",
+            "--users",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    timed = [row for row in rows if row["bench"] == "reports"]
+    names = {
+        "overview",
+        "top_assets",
+        "stale_assets",
+        "searches",
+        "content_gaps",
+        "unopened_searches",
+        "users_report",
+        "user_activity",
+        "asset_usage",
+    }
+    assert {row["report"] for row in timed} == names
+    assert all(name in done.stdout for name in names)
+    assert len(timed) == len(names) * 4 and all(row["median_ms"] > 0 for row in timed)
+    generation = next(row for row in rows if row["bench"] == "reports_generation")
+    assert generation["events"] == 3000
+    export = next(row for row in rows if row["bench"] == "reports_csv_export")
+    assert export["rows"] >= 3000 and len(export["slices"]) == 10

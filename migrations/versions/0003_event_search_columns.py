@@ -20,7 +20,12 @@ def upgrade():
         batch_op.add_column(sa.Column("search_query", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("result_count", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("search_event_id", sa.Integer(), nullable=True))
-        batch_op.create_index("ix_event_search_event_id", ["search_event_id"], unique=False)
+        batch_op.create_index("ix_event_search_event_id", ["search_event_id", "type"], unique=False)
+        # Reports read a user's events by type without touching the rows.
+        batch_op.drop_index("ix_event_user_at")
+        batch_op.create_index(
+            "ix_event_user_at", ["user_id", "at", "type", "asset_id"], unique=False
+        )
         batch_op.create_index(
             "ix_event_type_at_asset_user", ["type", "at", "asset_id", "user_id"], unique=False
         )
@@ -35,17 +40,23 @@ def upgrade():
         sa.PrimaryKeyConstraint("event_id", "term_id"),
     )
     with op.batch_alter_table("event_term", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_term_term_id"), ["term_id"], unique=False)
+        batch_op.create_index("ix_event_term_term_id", ["term_id", "event_id"], unique=False)
+    with op.batch_alter_table("asset_term", schema=None) as batch_op:
+        batch_op.create_index("ix_asset_term_term_id", ["term_id", "asset_id"], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("asset_term", schema=None) as batch_op:
+        batch_op.drop_index("ix_asset_term_term_id")
     with op.batch_alter_table("event_term", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_event_term_term_id"))
+        batch_op.drop_index("ix_event_term_term_id")
     op.drop_table("event_term")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index("ix_event_type_at_query")
         batch_op.drop_index("ix_event_type_at_asset_user")
         batch_op.drop_index("ix_event_search_event_id")
+        batch_op.drop_index("ix_event_user_at")
+        batch_op.create_index("ix_event_user_at", ["user_id", "at"], unique=False)
         batch_op.drop_column("search_event_id")
         batch_op.drop_column("result_count")
         batch_op.drop_column("search_query")
