@@ -70,7 +70,7 @@ def test_the_suite_runs_with_the_database_refusing_event_changes(app, event_id, 
 
 def test_no_code_writes_an_update_or_delete_of_the_event_table():
     pattern = re.compile(
-        r"(update|delete)\(\s*Event\b|(UPDATE|DELETE FROM)\s+event\b|\bevent_term\b.*delete",
+        r"(update|delete)\(\s*Event\b|(UPDATE|DELETE FROM)\s+event\b",
         re.IGNORECASE,
     )
     offenders = [

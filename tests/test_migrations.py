@@ -61,3 +61,34 @@ def test_a_database_at_the_first_revision_upgrades_keeping_its_rows(tmp_path):
         assert emails == ["old@example.com"]
         assert versions == [("old.pdf", None)]  # `flask reindex` draws the missing thumbnail
         db.engine.dispose()
+
+
+def test_searches_recorded_before_the_report_columns_are_filled_in(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from collateral import create_app
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}",
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0002")
+        db.session.execute(
+            text(
+                "INSERT INTO event (at, type, detail) VALUES "
+                "('2026-01-01', 'search', '{\"query\": \"  Pricing   SHEET \", \"results\": 3}'), "
+                "('2026-01-01', 'view', '{}')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "select type, search_query, result_count from event order by id"
+            ).all()
+        assert rows == [("search", "pricing sheet", 3), ("view", None, None)]
+        db.engine.dispose()

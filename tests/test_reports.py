@@ -306,10 +306,19 @@ def test_parse_params_defaults_and_date_only_until(app):
         ({"stage": "Nowhere"}, "stage"),
         ({"zero_results": "maybe"}, "zero_results"),
         ({"zero_results": "true", "unopened": "true"}, "unopened"),
+        ({"since": "9999-12-30", "until": "9999-12-31T12:00:00"}, "until"),
+        ({"until": "9999-12-31T23:59:59"}, "until"),
+        ({"until": "0001-01-02"}, "since"),
+        ({"since": "0001-01-01", "until": "0001-01-05"}, "since"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_field(api, query, field):
-    for path in ("/api/v1/reports/searches", "/api/v1/reports/stale.csv"):
+    for path in (
+        "/api/v1/reports/searches",
+        "/api/v1/reports/stale.csv",
+        "/api/v1/reports/overview",
+        "/api/v1/reports/stale",
+    ):
         response = api.get(path, role="manager", query_string=query)
         assert response.status_code == 400
         assert response.get_json()["error"]["message"].startswith(f"{field}:")
@@ -479,3 +488,26 @@ def test_csv_neutralises_formulas(app, api, history):
         db.session.commit()
     rows = get_csv(api, "searches", zero_results="true")
     assert ["'=cmd()", "1", "2025-06-02T00:00:00Z", "0.0", "1", "0"] in rows
+
+
+def test_searches_filtered_by_a_merged_term_count_for_the_term_it_was_merged_into(
+    app, api, browser
+):
+    from collateral.services import taxonomy, taxonomy_care
+
+    with app.app_context():
+        zeta = taxonomy.add_term("product", "Zeta").id
+        atlas = next(t.id for t in list_terms("product") if t.name == "Atlas CRM")
+    api.search(q="zeta pricing", product="Zeta")
+    api.search(q="both filters", product=["Zeta", "Atlas CRM"])
+    with app.app_context():
+        taxonomy_care.merge_terms(zeta, atlas)
+    day = timedelta(days=1)
+    now = {"since": (utcnow() - day).isoformat(), "until": (utcnow() + day).isoformat()}
+    rows = get_json(api, "searches", product="Atlas CRM", **now)
+    assert sorted(r["query"] for r in rows) == ["both filters", "zeta pricing"]
+    with app.app_context():
+        taxonomy.add_term("industry", "Mining")  # may be given the merged term's old id
+        terms = db.session.execute(select(event_term.c.term_id)).scalars().all()
+    assert zeta not in terms and sorted(terms) == [atlas, atlas]
+    assert get_json(api, "searches", industry="Mining", **now) == []

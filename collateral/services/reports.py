@@ -70,11 +70,6 @@ def _count(type: str) -> ColumnElement[int]:
     return func.sum(case((Event.type == type, 1), else_=0))
 
 
-def _reps() -> ColumnElement[int]:
-    reps = select(User.id).where(User.role == "rep")
-    return func.count(distinct(case((Event.user_id.in_(reps), Event.user_id))))
-
-
 def _int(value: Any) -> int:
     return int(value or 0)
 

@@ -67,6 +67,11 @@ def _until(raw: str | None) -> datetime | None:
         raise InvalidInput(f"until: {raw!r} is out of range.", field="until") from None
 
 
+# Periods stay well inside the calendar, so buckets and look-backs never leave it.
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(9000, 1, 1)
+
+
 def parse_report_params(args) -> ReportParams:
     """A report's period and filters from a query string (a werkzeug MultiDict).
 
@@ -77,7 +82,11 @@ def parse_report_params(args) -> ReportParams:
     if until is None:
         until = utcnow()
     if since is None:
-        since = until - DEFAULT_PERIOD if until - datetime.min > DEFAULT_PERIOD else datetime.min
+        since = max(until - DEFAULT_PERIOD, EARLIEST) if until > EARLIEST else EARLIEST
+    if since < EARLIEST:
+        raise InvalidInput("since: must be in 1900 or later.", field="since")
+    if until > LATEST:
+        raise InvalidInput("until: must be before 9000.", field="until")
     if since >= until:
         raise InvalidInput("since: must be before until.", field="since")
     if until - since > MAX_PERIOD:

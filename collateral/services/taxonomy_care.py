@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
-from ..models import Asset, Term, asset_term
+from ..models import Asset, Term, asset_term, event_term
 from .audit import current_actor, record_event
 from .indexing import OUTBOX_BATCH, apply_pending_index_updates, queue_index_update
 from .taxonomy import (
@@ -130,6 +130,22 @@ class Merged:
     already_had_target: int
 
 
+def _move_search_filters(source_id: int, target_id: int) -> None:
+    """Past searches filtered by the source count as filtered by the target, for reports.
+
+    event_term is the reports' index of each search's filter terms (the event itself, with
+    the names searched for, is untouched); a search filtered by both keeps one row.
+    """
+    rows = event_term.c
+    has_target = select(rows.event_id).where(rows.term_id == target_id)
+    db.session.execute(
+        delete(event_term).where(rows.term_id == source_id, rows.event_id.in_(has_target))
+    )
+    db.session.execute(
+        update(event_term).where(rows.term_id == source_id).values(term_id=target_id)
+    )
+
+
 def merge_terms(source_id: int, target_id: int) -> Merged:
     """Give every asset carrying `source` the target instead, then delete `source`.
 
@@ -173,6 +189,7 @@ def merge_terms(source_id: int, target_id: int) -> Merged:
         db.session.execute(
             update(asset_term).where(links.term_id == source.id).values(term_id=target.id)
         )
+        _move_search_filters(source.id, target.id)
     # Loaded assets still hold the old links and objects stay loaded across commits
     # (expire_on_commit is off): reload them, or the index would be given the old terms.
     db.session.expire_all()

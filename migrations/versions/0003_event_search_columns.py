@@ -43,6 +43,49 @@ def upgrade():
         batch_op.create_index("ix_event_term_term_id", ["term_id", "event_id"], unique=False)
     with op.batch_alter_table("asset_term", schema=None) as batch_op:
         batch_op.create_index("ix_asset_term_term_id", ["term_id", "asset_id"], unique=False)
+    _backfill_searches()
+
+
+def _backfill_searches():
+    """Give searches recorded before this revision their query and result count."""
+    bind = op.get_bind()
+    event = sa.table(
+        "event",
+        sa.column("id", sa.Integer),
+        sa.column("type", sa.String),
+        sa.column("detail", sa.JSON),
+        sa.column("search_query", sa.String),
+        sa.column("result_count", sa.Integer),
+    )
+    last_id = 0
+    while True:
+        rows = bind.execute(
+            sa.select(event.c.id, event.c.detail)
+            .where(event.c.type == "search", event.c.id > last_id)
+            .order_by(event.c.id)
+            .limit(5000)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        values = []
+        for row in rows:
+            detail = row.detail if isinstance(row.detail, dict) else {}
+            query = detail.get("query") if isinstance(detail.get("query"), str) else ""
+            results = detail.get("results")
+            values.append(
+                {
+                    "event_id": row.id,
+                    "query": " ".join(query.split()).casefold()[:500],
+                    "results": results if isinstance(results, int) else None,
+                }
+            )
+        bind.execute(
+            event.update()
+            .where(event.c.id == sa.bindparam("event_id"))
+            .values(search_query=sa.bindparam("query"), result_count=sa.bindparam("results")),
+            values,
+        )
 
 
 def downgrade():
