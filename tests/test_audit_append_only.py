@@ -1,10 +1,10 @@
 """The audit log is append-only: no route and no service function edits or deletes an event.
 
 Three guards prove it. The ORM refuses any change to an Event (a loaded object or an
-UPDATE/DELETE statement). Every test in this suite runs on a database whose triggers abort any
-UPDATE or DELETE on the event table (tests/conftest.py), and the role x route matrix
-(tests/test_access.py) calls every route as every role. And no code names the table in a
-statement that could change it.
+UPDATE/DELETE statement). The database itself aborts any UPDATE or DELETE on the event table
+(triggers made by migration 0004), so every test in this suite, among them the role x route
+matrix (tests/test_access.py) that calls every route as every role, would fail if a route
+changed the log. And no code names the table in a statement that could change it.
 """
 
 import re
@@ -61,7 +61,7 @@ def test_update_and_delete_statements_on_events_are_refused(app, event_id, state
 
 
 @pytest.mark.parametrize("sql", ["UPDATE event SET type = 'x'", "DELETE FROM event"])
-def test_the_suite_runs_with_the_database_refusing_event_changes(app, event_id, sql):
+def test_the_database_refuses_event_changes_whatever_the_code(app, event_id, sql):
     with app.app_context():
         with pytest.raises(IntegrityError, match="append-only"):
             db.session.execute(text(sql))
@@ -80,3 +80,14 @@ def test_no_code_writes_an_update_or_delete_of_the_event_table():
         if pattern.search(line) and "_refuse" not in line
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("statement", ["update", "delete"])
+def test_core_statements_that_bypass_the_orm_are_refused_by_the_database(app, event_id, statement):
+    table = Event.__table__
+    query = table.update().values(type="x") if statement == "update" else table.delete()
+    with app.app_context():
+        with pytest.raises(IntegrityError, match="append-only"):
+            db.session.execute(query)
+        db.session.rollback()
+        assert db.session.get(Event, event_id).type == "login"
