@@ -8,16 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_search_latency_benchmark_runs():
+def run_bench(script: str, *arguments: str) -> tuple[str, list[dict]]:
+    """Run bench/<script> with arguments; its output and the JSON lines it printed."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "search_latency.py"),
-            "--assets",
-            "3",
-            "--rounds",
-            "1",
-        ],
+        [sys.executable, str(ROOT / "bench" / script), *arguments],
         capture_output=True,
         text=True,
         timeout=300,
@@ -26,30 +20,17 @@ def test_search_latency_benchmark_runs():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return done.stdout, rows
+
+
+def test_search_latency_benchmark_runs():
+    _, rows = run_bench("search_latency.py", "--assets", "3", "--rounds", "1")
     assert [row["library"] for row in rows] == ["demo (12 assets)", "demo + 3 generated"]
     assert all(row["p50_ms"] > 0 and row["queries"] == 14 for row in rows)
 
 
 def test_reports_benchmark_runs():
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "reports.py"),
-            "--events",
-            "3000",
-            "--assets",
-            "50",
-            "--users",
-            "20",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    output, rows = run_bench("reports.py", "--events", "3000", "--assets", "50", "--users", "20")
     timed = [row for row in rows if row["bench"] == "reports"]
     names = {
         "overview",
@@ -63,9 +44,19 @@ def test_reports_benchmark_runs():
         "asset_usage",
     }
     assert {row["report"] for row in timed} == names
-    assert all(name in done.stdout for name in names)
+    assert all(name in output for name in names)
     assert len(timed) == len(names) * 4 and all(row["median_ms"] > 0 for row in timed)
     generation = next(row for row in rows if row["bench"] == "reports_generation")
     assert generation["events"] == 3000
     export = next(row for row in rows if row["bench"] == "reports_csv_export")
     assert export["rows"] >= 3000 and len(export["slices"]) == 10
+
+
+def test_the_import_rate_benchmark_runs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha")
+    (folder / "b.txt").write_text("beta")
+    _, rows = run_bench("import_rate.py", "--folder", str(folder))
+    assert [(r["processes"], r["imported"], r["files"]) for r in rows] == [(1, 2, 2), (2, 2, 2)]
+    assert all(r["files_per_s"] > 0 and r["mb_per_s"] >= 0 for r in rows)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -391,19 +388,3 @@ def test_the_shared_corpus_imports_with_bad_manifest_rows_reported(app, runner, 
         sample = db.session.scalar(select(Asset).where(Asset.title == "Sample document"))
         assert [t.name for t in sample.terms_of("product")] == ["Atlas CRM"]
         assert search_index().asset_ids() == set(db.session.scalars(select(Asset.id)))
-
-
-def test_the_import_rate_benchmark_runs(tmp_path):
-    folder = write_files(tmp_path / "in", {"a.txt": "alpha", "b.txt": "beta"})
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "import_rate.py"), "--folder", str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert [(r["processes"], r["imported"], r["files"]) for r in rows] == [(1, 2, 2), (2, 2, 2)]
-    assert all(r["files_per_s"] > 0 and r["mb_per_s"] >= 0 for r in rows)
