@@ -73,7 +73,9 @@ def extract_file(path: str | os.PathLike, kind: str) -> Extraction:
     except Exception as exc:
         # Readers of damaged files raise almost anything (KeyError, lxml and zip errors...);
         # one bad file must cost one failed extraction, so this is the single catch-all.
-        if is_out_of_memory(exc):
+        # Under the child's address-space cap CPython reports some failed allocations, in
+        # imports above all, as "SystemError: error return without exception set".
+        if is_out_of_memory(exc) or isinstance(exc, SystemError):
             raise MemoryError(str(exc)) from exc
         if isinstance(exc, ImportError):
             raise  # a broken installation, not a broken file

@@ -1,7 +1,8 @@
 """Judge an upload's type by its content, not only by its name.
 
 The name's extension says what the uploader claims; the first bytes (and, for zip containers,
-the zip's central directory) must agree. Nothing is decompressed beyond a few bytes.
+the zip's central directory) must agree. Nothing is decompressed beyond a few bytes, and a zip
+whose directory describes a zip bomb is refused before any part is unpacked (`zip_limits`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+
+from .zip_limits import ZipRefused, check_declared_sizes
 
 HEAD_BYTES = 64 * 1024
 
@@ -64,6 +67,7 @@ KINDS: dict[str, tuple[str, str]] = {
 TEXT_KINDS = frozenset({"txt", "md", "csv", "html"})
 _OOXML_FOLDERS = {"pptx": "ppt/", "docx": "word/", "xlsx": "xl/"}
 _ODF_KINDS = {KINDS[kind][0]: kind for kind in ("odt", "odp", "ods")}
+ZIP_KINDS = frozenset(_OOXML_FOLDERS) | frozenset(_ODF_KINDS.values())
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # ISO base media brands that hold still images, not video (HEIC, AVIF, JPEG 2000).
 _IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"jp2 "}
@@ -93,6 +97,10 @@ class UnsupportedFileType(ValueError):
     """The file is not of an accepted type, or its content does not match its name."""
 
 
+class UnsafeFile(ValueError):
+    """The file is of an accepted type but must not be read: a zip bomb, for one."""
+
+
 def detect_file_type(path: str | os.PathLike, filename: str) -> FileType:
     """The type of the file at `path` uploaded as `filename`; raise UnsupportedFileType if none."""
     extension = _extension(filename)
@@ -105,6 +113,14 @@ def detect_file_type(path: str | os.PathLike, filename: str) -> FileType:
         head = file.read(HEAD_BYTES)
     if not head:
         raise _unsupported(f"‘{shown}’ is empty; choose a file that has content.")
+    if kind in ZIP_KINDS and head.startswith(b"PK"):
+        try:
+            check_declared_sizes(path)
+        except ZipRefused as exc:
+            raise UnsafeFile(
+                f"‘{shown}’ was refused without being unpacked: {exc}. Zip bombs look like "
+                "this; if the file is genuine, open it, save it again, and upload that copy."
+            ) from None
     if kind in _OOXML_FOLDERS and _is_encrypted_ooxml(head, path):
         # Stored like any file whose text cannot be read: found by its metadata.
         return FileType(kind=kind, mime_type=KINDS[kind][0])
@@ -195,6 +211,7 @@ def _content_matches(kind: str, head: bytes, path: str | os.PathLike) -> bool:
 def _zip_container_kind(path: str | os.PathLike) -> str | None:
     """The office kind a zip holds (pptx, docx, xlsx, odt, odp, ods), judged from its directory."""
     try:
+        check_declared_sizes(path)  # so a huge directory is never parsed here
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
             if "mimetype" in names:
@@ -205,7 +222,14 @@ def _zip_container_kind(path: str | os.PathLike) -> str | None:
                 for kind, folder in _OOXML_FOLDERS.items():
                     if any(name.startswith(folder) for name in names):
                         return kind
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError):
+    except (
+        ZipRefused,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+    ):
         # Damaged directory, unsupported compression or an encrypted member: not a container.
         return None
     return None

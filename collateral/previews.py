@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .child_process import ChildFailed, is_out_of_memory, limit_child, run_in_child
 from .readers.results import ENCRYPTED_PDF, damaged_error
+from .zip_limits import check_declared_sizes
 
 if TYPE_CHECKING:
     from PIL import Image, ImageFont
@@ -93,6 +94,7 @@ def _picture(path: str, kind: str) -> Image.Image | None:
         with pdfium.PdfDocument(path) as pdf:
             return _draw_page(pdf[0], THUMBNAIL_SIZE)
     if kind in _OOXML_KINDS or kind in _ODF_KINDS:
+        check_declared_sizes(path)  # a zip bomb gets the card; members are read bounded below
         with zipfile.ZipFile(path) as archive:
             data = _read_member(archive, _embedded_thumbnail_name(archive, kind))
         image = _open_image(io.BytesIO(data), _EMBEDDED_FORMATS)

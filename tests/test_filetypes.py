@@ -17,6 +17,7 @@ from PIL import Image
 from collateral.filetypes import (
     ACCEPTED_EXTENSIONS,
     FileType,
+    UnsafeFile,
     UnsupportedFileType,
     detect_file_type,
 )
@@ -288,3 +289,18 @@ def test_corpus_file_is_typed_or_refused(row: dict[str, str]) -> None:
         assert filename not in CORPUS_REJECTED, f"accepted as {file_type}"
         extension = filename.rsplit(".", 1)[1]
         assert file_type.kind == {"jpg": "jpeg"}.get(extension, extension)
+
+
+def test_zip_bomb_with_the_right_name_is_unsafe_not_unsupported(tmp_path: Path) -> None:
+    """The directory of a deck plus one part declaring 1 GB packed in 1 MB: refused unread.
+    (tests/test_hostile_files.py builds real bombs and takes them through the upload.)"""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<presentation/>")
+        with archive.open("ppt/media/image1.png", "w") as part:
+            part.write(bytes(2 * 1024 * 1024))  # 2 MB of zeros pack to about 2 KB
+    path = tmp_path / "bomb.pptx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(UnsafeFile, match=r"‘bomb.pptx’ was refused without being unpacked: its"):
+        detect_file_type(path, "bomb.pptx")

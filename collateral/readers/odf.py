@@ -1,10 +1,15 @@
-"""Text of OpenDocument files: per slide (ODP), per sheet (ODS) or one document (ODT)."""
+"""Text of OpenDocument files: per slide (ODP), per sheet (ODS) or one document (ODT).
+
+content.xml is streamed through defusedxml, which refuses entity declarations (XML bombs,
+external entities) instead of expanding them; a zip bomb is not unpacked at all.
+"""
 
 from __future__ import annotations
 
 import zipfile
 from typing import Any
 
+from ..zip_limits import zip_refusal
 from .results import ENCRYPTED_FILE, Extraction, PageCollector
 
 _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -23,6 +28,8 @@ def read_odf(path: str, kind: str) -> Extraction:
     """Text of an OpenDocument file: per slide (ODP), per sheet (ODS) or one document (ODT)."""
     from defusedxml.ElementTree import iterparse
 
+    if refusal := zip_refusal(path):
+        return Extraction(error=refusal)
     unit = _ODF_UNITS.get(kind)
     pages = PageCollector(_ODF_LABELS[kind])
     number, unit_depth, paragraph_depth, name = 0, 0, 0, None

@@ -1,7 +1,10 @@
 """Text of Office Open XML files: per slide (PPTX), per sheet (XLSX) or one document (DOCX).
 
 An OLE2 container where the zip package should be (an encrypted OOXML file, or an old Office
-one) is reported as password-protected.
+one) is reported as password-protected. A zip bomb, or a zip whose directory understates its
+parts, is not unpacked (`collateral.zip_limits`): python-pptx, python-docx and openpyxl read whole
+parts trusting the declared sizes. Their XML parsers never expand entities: python-pptx and
+python-docx use lxml with `resolve_entities=False`, openpyxl uses defusedxml (checked below).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
+from ..zip_limits import zip_refusal
 from .results import ENCRYPTED_FILE, Extraction, PageCollector
 
 MAX_CELLS_PER_SHEET = 200_000
@@ -22,6 +26,8 @@ def read_pptx(path: str, kind: str) -> Extraction:
 
     if _is_ole2(path):
         return Extraction(error=ENCRYPTED_FILE)
+    if refusal := zip_refusal(path):
+        return Extraction(error=refusal)
     presentation = Presentation(path)
     pages = PageCollector("slide")
     for number, slide in enumerate(presentation.slides, 1):
@@ -53,6 +59,8 @@ def read_docx(path: str, kind: str) -> Extraction:
 
     if _is_ole2(path):
         return Extraction(error=ENCRYPTED_FILE)
+    if refusal := zip_refusal(path):
+        return Extraction(error=refusal)
     document = docx.Document(path)
     headers: list[str] = []
     footers: list[str] = []
@@ -103,8 +111,14 @@ def read_xlsx(path: str, kind: str) -> Extraction:
     """Text per worksheet: cells joined by tabs, rows by newlines."""
     import openpyxl
 
+    if not openpyxl.DEFUSEDXML:
+        # openpyxl falls back to the standard library's parser, which expands entities
+        # (OPENPYXL_DEFUSEDXML=False, or defusedxml missing): a broken installation.
+        raise ImportError("openpyxl is not using defusedxml; spreadsheets are not read without it")
     if _is_ole2(path):
         return Extraction(error=ENCRYPTED_FILE)
+    if refusal := zip_refusal(path):
+        return Extraction(error=refusal)
     # A file object, not the path: openpyxl refuses paths not ending in .xlsx (stored blobs don't).
     with open(path, "rb") as file:
         workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)

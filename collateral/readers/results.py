@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_TEXT_CHARS = 5_000_000
+MAX_NAME_CHARS = 300  # a sheet's name as the database keeps it (page.name)
 ENCRYPTED_PDF = "The PDF is password-protected."
 ENCRYPTED_FILE = "The file is password-protected."
 NO_TEXT_LAYER = "No text layer (scanned or image-only)."
@@ -83,6 +84,7 @@ class PageCollector:
     def add(self, number: int, text: str, name: str | None = None) -> bool:
         """Keep the page if it has text; return False once the cap is reached."""
         text = clean_text(text)
+        name = clean_text(name).strip()[:MAX_NAME_CHARS] or None if name else None
         if len(text) > MAX_TEXT_CHARS - self.chars:
             text, self.truncated = text[: MAX_TEXT_CHARS - self.chars], True
         if text.strip():
@@ -98,8 +100,29 @@ class PageCollector:
         return Extraction(pages=self.items, page_count=page_count, metadata=metadata)
 
 
+UNSAFE_XML = (
+    "The file was not read: its XML declares entities, which can expand into gigabytes or "
+    "pull in files from the server, so they are refused."
+)
+
+
 def damaged_error(exc: BaseException, path: str) -> str:
     """The error for a file a reader rejected: the exception's class and first line."""
+    if _refused_entities(exc):
+        return UNSAFE_XML
     detail = (str(exc).strip().splitlines() or [""])[0].replace(path, "the file")[:150]
     reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     return f"The file is damaged: {reason.rstrip('.')}."
+
+
+def _refused_entities(exc: BaseException | None) -> bool:
+    """Whether the failure, or one it arose from, is a parser refusing XML entities.
+
+    defusedxml raises on any entity declaration; libxml2 (under python-pptx and python-docx)
+    stops an entity expansion that grows too far.
+    """
+    while exc is not None:
+        if type(exc).__module__.startswith("defusedxml") or "entity amplification" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
