@@ -30,8 +30,13 @@ _STDERR_TAIL_BYTES = 4000
 class ChildFailed(RuntimeError):
     """The child timed out, ran out of memory, was killed or exited with an error.
 
-    The message says which, in words a person can act on.
+    The message says which, in words a person can act on; `partial_stdout` holds what the
+    child wrote before it failed, for children that write one result after another.
     """
+
+    def __init__(self, message: str, partial_stdout: bytes = b"") -> None:
+        super().__init__(message)
+        self.partial_stdout = partial_stdout
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,9 @@ def run_in_child(
                 timeout=timeout_seconds,
                 check=False,
             )
-        except subprocess.TimeoutExpired:
-            raise ChildFailed(f"{task} took longer than {timeout_seconds:g} s.") from None
+        except subprocess.TimeoutExpired as exc:
+            message = f"{task} took longer than {timeout_seconds:g} s."
+            raise ChildFailed(message, exc.stdout or b"") from None
         stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - _STDERR_TAIL_BYTES))
         stderr_tail = stderr.read().decode("utf-8", "replace")
     if done.returncode == 0:
@@ -77,15 +83,17 @@ def run_in_child(
     shown = shlex.join(["-m", module, *arguments])
     logger.warning("Child %s exited %s: %s", shown, done.returncode, stderr_tail)
     if done.returncode > 0 and "MemoryError" in stderr_tail:
-        raise ChildFailed(out_of_memory_message(task, memory_mb))
+        raise ChildFailed(out_of_memory_message(task, memory_mb), done.stdout)
     if done.returncode < 0:
         number = -done.returncode
         name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
         raise ChildFailed(
             f"{task} failed: {worker} was stopped by {name}; the file may be "
-            f"damaged or need more than {memory_mb} MB of memory."
+            f"damaged or need more than {memory_mb} MB of memory.",
+            done.stdout,
         )
-    raise ChildFailed(f"{task} failed: {worker} exited with code {done.returncode}.")
+    message = f"{task} failed: {worker} exited with code {done.returncode}."
+    raise ChildFailed(message, done.stdout)
 
 
 def out_of_memory_message(task: str, memory_mb: int) -> str:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app, url_for
 from sqlalchemy import or_, select
 
-from ..errors import DuplicateFile, InvalidInput, TooLarge, UnsupportedType
+from ..errors import DuplicateFile, InvalidInput, TooLarge, Unreadable, UnsupportedType
 from ..extensions import db
-from ..extract import Extraction, extract_in_child
-from ..filetypes import UnsupportedFileType, detect_file_type
+from ..extract import Extraction
+from ..filetypes import ACCEPTED_EXTENSIONS, UnsafeFile, UnsupportedFileType, detect_file_type
 from ..models import Asset, Page, User, Version, utcnow
-from ..previews import thumbnail_in_child
 from ..storage import BlobTooLarge
+from ..upload_reading import read_upload_in_child
 from .resources import blob_store
 
 MAX_FILENAME = 255
@@ -80,9 +79,19 @@ def store_upload(
 
     `before_extract(sha256)` may raise to refuse the file once its hash is known, before the
     costly reading (duplicates are refused there).
+
+    The order keeps a killed worker harmless: the file stays a locked temporary file through
+    hashing, checks, extraction and thumbnail; then the blob is renamed into place, then the
+    thumbnail stored, and only then does the caller commit the rows. A kill at any moment
+    leaves at most an orphan temporary file or complete blobs no row names (both cleared by
+    `flask check --repair`); never a partial blob under a real name or a row without its blob.
     """
     if "\x00" in (filename or ""):
-        raise UnsupportedType("file: the file name contains a NUL byte.", field="file")
+        raise UnsupportedType(
+            "file: the file name contains a NUL byte; rename the file and upload it again. "
+            f"Accepted: {', '.join(ACCEPTED_EXTENSIONS)}.",
+            field="file",
+        )
     name = clean_filename(filename)
     store = blob_store()
     limits = {
@@ -98,13 +107,11 @@ def store_upload(
                 file_type = detect_file_type(staged.temp_path, name)
             except UnsupportedFileType as exc:
                 raise UnsupportedType(str(exc), field="file") from exc
-            # Two children at once: the thumbnail is drawn while the text is read.
-            with ThreadPoolExecutor(max_workers=1) as drawer:
-                drawing = drawer.submit(
-                    thumbnail_in_child, staged.temp_path, file_type.kind, title, **limits
-                )
-                extraction = extract_in_child(staged.temp_path, file_type.kind, **limits)
-                thumbnail = drawing.result()
+            except UnsafeFile as exc:  # a zip bomb: refused, not kept without text
+                raise Unreadable(str(exc), field="file") from exc
+            # One child reads the text and draws the thumbnail: one Python start-up per file.
+            reading = read_upload_in_child(staged.temp_path, file_type.kind, title, **limits)
+            extraction, thumbnail = reading.extraction, reading.thumbnail
             store.commit(staged)
     except BlobTooLarge as exc:
         raise too_large_error() from exc
