@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import cli, web
     from .api import api_bp
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
     from .search_index import SearchIndex
     from .storage import BlobStore
     from .views import register_views
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     app.extensions["collateral.blob_store"] = BlobStore(app.config["UPLOAD_ROOT"])
     app.extensions["collateral.search_index"] = SearchIndex(app.config["INDEX_ROOT"])
     web.init_app(app)

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,8 +16,21 @@ DEFAULTS: dict[str, object] = {
     "EXTRACT_TIMEOUT_SECONDS": 60,
     "EXTRACT_MEMORY_MB": 1024,
     "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
+    # How long a write to a SQLite database waits for another worker's write to finish.
+    "DATABASE_BUSY_TIMEOUT_SECONDS": 15.0,
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
-    "SESSION_COOKIE_SECURE": False,
+    # Cookies only over HTTPS; plain-HTTP development (`make run`, the tests) sets it false.
+    "SESSION_COOKIE_SECURE": True,
+    # How long "Keep me signed in" lasts (flask-login's own default is a year).
+    "REMEMBER_DAYS": 14,
+    # Failed sign-ins allowed per address and email, and per address, before a 429.
+    "LOGIN_LIMIT": "5 per minute",
+    "LOGIN_ADDRESS_LIMIT": "20 per minute",
+    # Where failed sign-ins are counted: memory:// counts in each worker process alone;
+    # a shared store (redis://host:6379) makes the limits hold across workers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
+    "PROXY_COUNT": 0,
     # The metadata every asset should have; assets missing any are listed for cleaning up.
     "REQUIRED_FIELDS": "products,stages",
     # Days ahead in which an owner is told an asset is about to expire.
@@ -65,16 +79,28 @@ def finish_config(config: dict, instance_path: str) -> None:
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "collateral.db")
     config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # Workers share one file: a writer waits its turn (and WAL mode, set on connecting
+        # in extensions.py, lets readers go on meanwhile) instead of failing at once.
+        options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("timeout", float(config["DATABASE_BUSY_TIMEOUT_SECONDS"]))
     if not config.get("INDEX_ROOT"):
         config["INDEX_ROOT"] = str(Path(instance_path) / "index")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = instance_secret_key(instance_path)
     # Room for the form fields beside the file; the file's own size is checked exactly.
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 1024 * 1024
-    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's own defaults are already in `config`: SameSite (None there) is set outright.
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_SECURE", bool(config["SESSION_COOKIE_SECURE"]))
+    config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=int(config["REMEMBER_DAYS"])))
+    # Flask-Limiter reads its own keys; set every one so no app inherits another's.
+    config.setdefault("RATELIMIT_ENABLED", True)
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     # CSRF is checked by our own before_request so Bearer requests can skip it.
     config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)

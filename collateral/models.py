@@ -38,10 +38,17 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id kept in session and remember cookies; raising it (sign-out, disable,
+    # new password) makes every cookie issued before worthless, wherever it was copied.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """The id flask-login keeps in cookies: "<id>:<session_version>"."""
+        return f"{self.id}:{self.session_version}"
 
 
 class Term(db.Model):

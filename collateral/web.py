@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
-from .errors import InvalidInput, NotSignedIn, ServiceError, TooLarge
-from .extensions import csrf, db, login_manager
+from .errors import Forbidden, InvalidInput, NotSignedIn, ServiceError, TooLarge
+from .extensions import csrf, database_busy, db, limiter, login_manager
 from .filetypes import ACCEPTED_EXTENSIONS
 from .models import User
 from .query_params import MAX_ID
+from .services.accounts import user_for_session
+from .services.audit import note_refusal, record_refusal, take_refusal_note
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MAX_SMALL_BODY = 1024 * 1024
@@ -37,8 +53,9 @@ def error_response(status: int, code: str, message: str, extra: dict | None = No
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user a session or remember cookie names, unless signed out or disabled since."""
+    return user_for_session(session_id)
 
 
 def _bearer_user() -> None:
@@ -64,9 +81,33 @@ def _check_csrf() -> None:
     csrf.protect()
 
 
+def _audit_refusal(response):
+    """Record a refused request (403, or a hidden asset answered 404) as a `forbidden` event.
+
+    The request's own work is rolled back first, so the event commits alone.
+    """
+    note = take_refusal_note()
+    if note is None and response.status_code != 403:
+        return response
+    db.session.rollback()
+    try:
+        note = note or {"reason": "refused"}
+        if note.get("asset_id") is None:
+            note["asset_id"] = (request.view_args or {}).get("asset_id")
+        record_refusal(request.method, request.path, response.status_code, note)
+    except Exception:  # the refusal stands even when the log cannot take it
+        current_app.logger.exception("could not record a refused request")
+        db.session.rollback()
+    return response
+
+
 def _security_headers(response):
+    """On every response, error pages included; a view's own stricter CSP is kept, but it
+    may never be framed (frame-ancestors does not fall back to default-src)."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Content-Security-Policy", CSP)
+    if "frame-ancestors" not in response.headers["Content-Security-Policy"]:
+        response.headers["Content-Security-Policy"] += "; frame-ancestors 'none'"
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
@@ -78,6 +119,14 @@ class BoundedInt(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            # Werkzeug turns a failed conversion into a 405 when a rule for another method
+            # matched the path first (PATCH /assets/<huge>); past the largest id is a 404.
+            raise NotFound(f"Nothing has the id {value}; ids go up to {self.max}.") from None
 
 
 def _refuse_nul_bytes() -> None:
@@ -99,8 +148,19 @@ def _refuse_nul_bytes() -> None:
         raise InvalidInput("The request contains a NUL character; remove it and try again.")
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the rate limit this request broke lets the caller try again."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies:  # the caller's real address, for the sign-in limits and the audit log
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     login_manager.login_view = "auth.login"
 
     @login_manager.unauthorized_handler
@@ -113,10 +173,13 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
     app.before_request(_bearer_user)
     app.before_request(_check_csrf)
+    app.after_request(_audit_refusal)
     app.after_request(_security_headers)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
+        if isinstance(exc, Forbidden):
+            note_refusal(exc.message)
         if isinstance(exc, NotSignedIn) and not wants_json():
             return unauthorized()
         return error_response(exc.status, exc.code, exc.message, exc.extra)
@@ -130,6 +193,17 @@ def init_app(app: Flask) -> None:
             "try again (API clients: send a Bearer token).",
         )
 
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded):
+        wait = retry_after_seconds()
+        response = make_response(
+            error_response(
+                429, "too_many_requests", f"Too many attempts; wait {wait} seconds and try again."
+            )
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
         limit = app.config["MAX_UPLOAD_MB"]
@@ -140,10 +214,24 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        response = make_response(error_response(exc.code or 500, code, exc.description or exc.name))
+        for name, value in exc.get_headers():  # Allow on a 405, Content-Range on a 416
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        if database_busy(exc):  # other workers held the database past the busy timeout
+            app.logger.warning("database busy, answered 503: %s", exc.__class__.__name__)
+            db.session.rollback()
+            response = make_response(
+                error_response(
+                    503, "busy", "The library is busy with other changes; try again shortly."
+                )
+            )
+            response.headers["Retry-After"] = "5"
+            return response
         app.logger.exception("unhandled error")
         db.session.rollback()
         return error_response(500, "internal", "Something went wrong on our side; it is logged.")

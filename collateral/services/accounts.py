@@ -27,6 +27,7 @@ def normalise_email(email: str) -> str:
 
 
 def validate_password(password: str) -> None:
+    """Refuse a password shorter than the minimum (400, naming the field)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password: use at least {MIN_PASSWORD_LENGTH} characters.", field="password"
@@ -75,8 +76,46 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def user_for_session(session_id: str) -> User | None:
+    """The active user a session or remember cookie names, if it is still current.
+
+    The id is "<user id>:<session version>"; a bare id (a session from before versions
+    existed) counts as version 0, so it too dies at the user's next sign-out.
+    """
+    user_part, _, version_part = session_id.partition(":")
+    if not (user_part.isascii() and user_part.isdigit() and len(user_part) <= 18):
+        return None
+    version_part = version_part or "0"
+    if not (version_part.isascii() and version_part.isdigit() and len(version_part) <= 18):
+        return None
+    user = db.session.get(User, int(user_part))
+    if user is None or not user.active or user.session_version != int(version_part):
+        return None
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Make every session and remember cookie issued to the user so far worthless."""
+    user.session_version = User.session_version + 1  # in SQL, so concurrent bumps both count
+
+
 def record_logout(user: User) -> None:
+    """Audit a sign-out and end the user's sessions on the server, not only in this browser."""
+    _end_sessions(user)
     record_event("logout", user)
+    db.session.commit()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """The user's own new password; every other session of theirs ends."""
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise InvalidInput(
+            "current_password: that is not your current password.", field="current_password"
+        )
+    validate_password(new_password)
+    user.password_hash = _hash(new_password)
+    _end_sessions(user)
+    record_event("password_changed", user, email=user.email)
     db.session.commit()
 
 
@@ -104,6 +143,8 @@ def update_user(
     if role is not None:
         user.role = role
     if active is not None:
+        if user.active and not active:
+            _end_sessions(user)
         user.active = active
     if name is not None:
         user.name = name.strip()[:200]

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Asset, User, utcnow
 from ..permissions import can_edit_assets, can_view_asset, has_role
 from .asset_fields import AssetFields, parse_asset_fields
-from .audit import record_event
+from .audit import note_refusal, record_event
 from .indexing import apply_pending_index_updates, queue_index_update
 from .thumbnails import redraw_thumbnail
 from .uploads import (
@@ -240,9 +240,17 @@ def add_version(
 def get_asset(user: User, asset_id: int) -> Asset:
     """The asset if this user may see it; 404 otherwise, so hidden assets stay unknown."""
     asset = db.session.get(Asset, asset_id)
-    if asset is None or not can_view_asset(user, asset, today_utc()):
+    if asset is not None and not can_view_asset(user, asset, today_utc()):
+        note_refusal(f"asked for a hidden asset ({hidden_state(asset)})", asset.id)
+        asset = None
+    if asset is None:
         raise NotFound(f"No asset with id {asset_id}.")
     return asset
+
+
+def hidden_state(asset: Asset) -> str:
+    """Why an asset is out of a rep's sight: its status, or that it has expired."""
+    return asset.status if asset.status != "published" else "expired"
 
 
 def view_asset(user: User, asset_id: int, search_event_id: int | None = None) -> Asset:

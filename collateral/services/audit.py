@@ -54,6 +54,40 @@ def record_event(
     return event
 
 
+def note_refusal(reason: str, asset_id: int | None = None) -> None:
+    """Mark this request as refused, to be audited once its own work is rolled back.
+
+    For refusals that do not look like one (a hidden asset answered with 404); every 403
+    is audited anyway, and this adds why.
+    """
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.collateral_refusal = {"reason": reason[:300], "asset_id": asset_id}
+
+
+def take_refusal_note() -> dict[str, Any] | None:
+    """The refusal noted in this request, if any, forgotten once taken."""
+    from flask import g
+
+    return g.pop("collateral_refusal", None)
+
+
+def record_refusal(method: str, path: str, status: int, note: dict[str, Any]) -> Event:
+    """Audit a refused request as a `forbidden` event, in its own transaction."""
+    event = record_event(
+        "forbidden",
+        current_actor(),
+        note.get("asset_id"),
+        method=method,
+        path=path[:500],
+        status=status,
+        reason=note.get("reason", "refused"),
+    )
+    db.session.commit()
+    return event
+
+
 def normalized_query(text: str) -> str:
     """A query as reports group it: case-folded, with single spaces."""
     return " ".join(text.split()).casefold()
@@ -80,7 +114,9 @@ def search_origin(user: User, raw: str | None) -> int | None:
 
     Only attribution: a stale, foreign or malformed value is ignored, never an error.
     """
-    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    from ..query_params import MAX_ID  # imported here: query_params imports this module
+
+    if not raw or not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
         return None
     event = db.session.get(Event, int(raw))
     if event is None or event.type != "search" or event.user_id != user.id:

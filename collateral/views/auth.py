@@ -1,13 +1,29 @@
-"""Signing in and out."""
+"""Signing in and out, and changing one's own password."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
+from ..errors import ServiceError
+from ..extensions import limiter
+from ..permissions import roles_required
 from ..services import accounts
+from ..web import retry_after_seconds
 
 auth_bp = Blueprint("auth", __name__)
 
@@ -29,7 +45,31 @@ def safe_next(target: str | None) -> str:
     return url_for("library.search")
 
 
+def _address_and_email() -> str:
+    """The rate-limit key of one person's sign-in from one place."""
+    email = accounts.normalise_email(request.form.get("email", ""))[:254]
+    return f"{get_remote_address()}|{email}"
+
+
+def _failed(response) -> bool:
+    """Only failed sign-ins count against the limits, so colleagues who type well never wait."""
+    return response.status_code == 401
+
+
 @auth_bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT"],
+    key_func=_address_and_email,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-email",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ADDRESS_LIMIT"],
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-address",
+)
 def login():
     if request.method == "GET":
         if current_user.is_authenticated:
@@ -47,11 +87,61 @@ def login():
     return redirect(safe_next(request.form.get("next")))
 
 
+@auth_bp.errorhandler(RateLimitExceeded)
+def too_many_sign_ins(exc: RateLimitExceeded):
+    """The sign-in form again, saying how long to wait; the limit forgets within minutes."""
+    wait = retry_after_seconds()
+    flash(
+        f"Too many failed sign-ins from your address. Wait {wait} seconds, "
+        "then sign in again, checking the email and password.",
+        "error",
+    )
+    page = render_template(
+        "auth/login.html",
+        email=request.form.get("email", ""),
+        next=request.form.get("next", ""),
+    )
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @auth_bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
         accounts.record_logout(current_user)
-    logout_user()
+    # Cleared before logout_user, which marks the remember cookie for deletion in the session.
     session.clear()
+    logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _password_page(status: int = 200):
+    page = render_template("auth/password.html", min_length=accounts.MIN_PASSWORD_LENGTH)
+    return page, status
+
+
+@auth_bp.route("/account/password", methods=["GET", "POST"])
+@roles_required()
+def change_password():
+    if request.method == "GET":
+        return _password_page()
+    form = request.form
+    if form.get("new_password", "") != form.get("confirm_password", ""):
+        flash("The new password and its confirmation differ; type them again.", "error")
+        return _password_page(400)
+    try:
+        accounts.change_password(
+            current_user, form.get("current_password", ""), form.get("new_password", "")
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _password_page(exc.status)
+    # Every other session has just ended; this one goes on under the new session version.
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    user = current_user._get_current_object()
+    session.clear()
+    login_user(user, remember=remember)
+    flash("Your password is changed; you were signed out everywhere else.", "success")
+    return redirect(url_for("account.profile"))
