@@ -68,9 +68,12 @@ def apply(
     *,
     timeout: float = 5.0,
 ) -> None:
-    """Add or replace `upserts` and remove `deletes` (which win) in one commit."""
-    deleted = {int(asset_id) for asset_id in deletes}
+    """Add or replace `upserts` and remove `deletes` (which win) in one commit.
+
+    Both are read once the writer lock is held, so lazy iterables see the latest state.
+    """
     with _writing(generations, timeout) as writer:
+        deleted = {int(asset_id) for asset_id in deletes}
         latest: dict[int, IndexDocument] = {}
         for doc in upserts:
             latest[doc.asset_id] = doc  # update_document can't see its own writer's docs

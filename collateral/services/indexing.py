@@ -15,6 +15,8 @@ from .resources import search_index
 
 log = logging.getLogger(__name__)
 OUTBOX_BATCH = 200
+# Lock timeouts a writer waits, at most, for the updates owed when it began to be applied.
+BUSY_ATTEMPTS = 3
 
 
 def queue_index_update(asset_id: int) -> None:
@@ -58,38 +60,87 @@ def index_document(asset: Asset) -> IndexDocument:
     )
 
 
-def apply_pending_index_updates(*, rounds: int = 3) -> int:
-    """Apply what the outbox owes; rows stay when the index is busy, for the next writer.
+class _OwedBatch:
+    """The oldest outbox rows and what they owe, read only once the writer lock is held.
 
-    Runs a few rounds because another worker may queue rows while this one holds the lock.
+    Read under the lock, a batch holds every update committed before this writer took the
+    lock, and no other writer can write an older state of an asset over it afterwards.
     """
-    applied = 0
-    timeout = float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"])
-    for _ in range(rounds):
-        rows = list(
+
+    def __init__(self) -> None:
+        self.rows: list[IndexOutbox] | None = None
+        self.assets: list[Asset] = []
+        self.gone: list[int] = []
+
+    def _load(self) -> None:
+        if self.rows is not None:
+            return
+        self.rows = list(
             db.session.scalars(select(IndexOutbox).order_by(IndexOutbox.id).limit(OUTBOX_BATCH))
         )
-        if not rows:
-            break
-        asset_ids = sorted({row.asset_id for row in rows})
-        # Fresh from the database: rows kept across commits may be older than the change owed.
-        assets = db.session.scalars(
-            select(Asset).where(Asset.id.in_(asset_ids)).execution_options(populate_existing=True)
-        ).all()
-        found = {asset.id for asset in assets}
-        try:
-            search_index().apply(
-                (index_document(asset) for asset in assets),
-                deletes=[i for i in asset_ids if i not in found],
-                timeout=timeout,
+        asset_ids = sorted({row.asset_id for row in self.rows})
+        # The assets after the rows, fresh from the database: an asset read first could
+        # predate a change whose row is in the batch (and so would be marked applied).
+        self.assets = list(
+            db.session.scalars(
+                select(Asset)
+                .where(Asset.id.in_(asset_ids))
+                .execution_options(populate_existing=True)
             )
+        )
+        found = {asset.id for asset in self.assets}
+        self.gone = [asset_id for asset_id in asset_ids if asset_id not in found]
+
+    def deletes(self) -> Iterator[int]:
+        self._load()
+        yield from self.gone
+
+    def upserts(self) -> Iterator[IndexDocument]:
+        self._load()
+        for asset in self.assets:
+            yield index_document(asset)
+
+
+def _owed_up_to(last_id: int) -> bool:
+    """Whether any update queued up to outbox row `last_id` is still owed."""
+    owed = select(IndexOutbox.id).where(IndexOutbox.id <= last_id).limit(1)
+    return db.session.scalar(owed) is not None
+
+
+def apply_pending_index_updates(*, rounds: int = 3) -> int:
+    """Apply what the outbox owes, in at most `rounds` batches; returns the rows applied.
+
+    Each batch is read under the writer lock, so it holds every update committed before.
+    While the lock is busy, the updates owed when this call began are waited for a few lock
+    timeouts at most; whoever holds the lock meanwhile usually applies them, and what is still
+    owed after that stays for the next writer or `index-sync`.
+    """
+    last_owed = db.session.scalar(select(func.max(IndexOutbox.id)))
+    if last_owed is None:
+        return 0
+    timeout = float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"])
+    applied, batches, busy = 0, 0, 0
+    while batches < rounds:
+        batch = _OwedBatch()
+        try:
+            search_index().apply(batch.upserts(), batch.deletes(), timeout=timeout)
         except IndexBusy:
-            log.info("index busy: %d updates left in the outbox", len(rows))
             db.session.rollback()
-            break
-        db.session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
+            busy += 1
+            if not _owed_up_to(last_owed):
+                break  # the writer that held the lock applied them
+            if busy >= BUSY_ATTEMPTS:
+                log.warning("index busy: updates left in the outbox for the next writer")
+                break
+            continue
+        rows = batch.rows or []
+        if rows:
+            db.session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
         db.session.commit()
         applied += len(rows)
+        batches += 1
+        if len(rows) < OUTBOX_BATCH:
+            break  # all that was owed when the lock was taken; later rows' writers follow
     return applied
 
 
