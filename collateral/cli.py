@@ -13,7 +13,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from .errors import ServiceError
-from .services import accounts, bulk_import, demo, import_plan, indexing, setup, thumbnails
+from .services import (
+    accounts,
+    backup,
+    bulk_import,
+    consistency,
+    demo,
+    import_plan,
+    indexing,
+    setup,
+    thumbnails,
+)
 
 
 def _fail(exc: ServiceError) -> None:
@@ -74,6 +84,65 @@ def index_sync_command() -> None:
     if left:
         raise click.ClickException(f"Applied {applied}; {left} still pending (index busy).")
     click.echo(f"Applied {applied} pending index updates.")
+
+
+@click.command("check")
+@click.option("--repair", is_flag=True, help="Mend what can be mended, then check again.")
+@with_appcontext
+def check_command(repair: bool) -> None:
+    """Report (and with --repair mend) disagreements between database, blob store and index."""
+    result = consistency.check_library()
+    for finding in result.findings:
+        click.echo(finding.line())
+    if repair and any(finding.repairable for finding in result.findings):
+        for line in consistency.repair_library(result):
+            click.echo(f"repaired: {line}")
+        result = consistency.check_library()
+        click.echo("Checked again after the repair:")
+        for finding in result.findings:
+            click.echo(finding.line())
+    click.echo(result.summary())
+    if result.findings:
+        count = len(result.findings)
+        raise click.ClickException(
+            f"{count} disagreement{'s' if count != 1 else ''} between database, blob store "
+            "and index" + ("." if repair else "; run `check --repair` to mend what can be.")
+        )
+
+
+@click.command("backup")
+@click.argument("dest", metavar="DEST", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(dest: Path) -> None:
+    """Write a consistent snapshot (database, blobs, manifest) into DEST, a new or empty folder."""
+    try:
+        report = backup.backup_library(dest)
+    except ServiceError as exc:
+        _fail(exc)
+    missing = (
+        f"; {report.missing_thumbnails} thumbnails to redraw" if report.missing_thumbnails else ""
+    )
+    click.echo(
+        f"Backed up the database and {report.blobs} blobs ({report.bytes} bytes) to "
+        f"{dest}{missing}."
+    )
+
+
+@click.command("restore")
+@click.argument("src", metavar="SRC", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a library that is not empty.")
+@with_appcontext
+def restore_command(src: Path, force: bool) -> None:
+    """Bring back a backup made by `backup` (hashes checked first), then rebuild the index."""
+    try:
+        report = backup.restore_library(src, force=force)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(
+        f"Restored the database and {report.blobs} blobs from {src} (removed "
+        f"{report.removed_blobs} blobs it does not name); indexed {report.indexed} assets; drew "
+        f"{report.thumbnails} missing thumbnails."
+    )
 
 
 @click.command("demo")
@@ -143,6 +212,9 @@ def init_app(app: Flask) -> None:
         create_token_command,
         reindex_command,
         index_sync_command,
+        check_command,
+        backup_command,
+        restore_command,
         demo_command,
         import_command,
     ):

@@ -6,13 +6,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from . import writing
 from .generations import Generations
 from .highlight import K, best_pages_of_each
 from .schema import new_schema
-from .searchers import SearcherPool
+from .searchers import SearcherPool, Snapshot
 from .searching import search_page
 from .values import SORTS, IndexDocument, SearchQuery, SearchResult
 
@@ -73,6 +74,23 @@ class SearchIndex:
         """Every asset id in the index, whatever its status (for consistency checks)."""
         return self._searchers.read(lambda _, snap: {snap.asset_ids[doc] for doc in snap.live})
 
+    def fingerprints(self) -> dict[int, int] | None:
+        """Each indexed asset id with its document's fingerprint (see `document_fingerprint`).
+
+        None when the live generation predates fingerprints: then only a rebuild can tell.
+        """
+
+        def read(searcher: Searcher, snap: Snapshot) -> dict[int, int] | None:
+            reader = searcher.reader()
+            if not snap.live:
+                return {}
+            if not reader.has_column("fingerprint"):
+                return None
+            column = reader.column_reader("fingerprint")
+            return {snap.asset_ids[doc]: column[doc] for doc in snap.live}
+
+        return self._searchers.read(read)
+
     def search(self, q: SearchQuery) -> SearchResult:
         """One page of the visible assets matching `q`, with facet counts and spelling help."""
         if q.sort not in SORTS:
@@ -94,10 +112,16 @@ class SearchIndex:
         text: str,
         *,
         max_pages: int = 3,
+        terms: Sequence[str] | None = None,
     ) -> dict[K, list[tuple[str, str]]]:
-        """`highlight_pages` for several files (a page of results), parsing the query once."""
-        if not text.strip() or max_pages < 1:
+        """`highlight_pages` for several files (a page of results), parsing the query once.
+
+        Pass the search's `SearchResult.query_terms` as `terms` to skip parsing it again.
+        """
+        if not text.strip() or max_pages < 1 or not pages_by_key:
             return {key: [] for key in pages_by_key}
         return self._searchers.read(
-            lambda searcher, snap: best_pages_of_each(searcher, snap, pages_by_key, text, max_pages)
+            lambda searcher, snap: best_pages_of_each(
+                searcher, snap, pages_by_key, text, max_pages, terms
+            )
         )
