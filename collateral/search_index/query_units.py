@@ -65,7 +65,7 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
     text = text[:MAX_QUERY_CHARS]
     words_analyzer = searcher.schema["spell"].analyzer
     stem_analyzer = searcher.schema["body"].analyzer
-    corrector = searcher.reader().corrector("spell")
+    reader = searcher.reader()
     units: list[Unit] = []
     seen: set[tuple[str, ...]] = set()
     corrections = 0
@@ -100,7 +100,7 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
             and not any(ch.isdigit() for ch in word)
         ):
             corrections += 1
-            _correct(unit, word, corrector, stem_analyzer, docs_for)
+            _correct(unit, word, reader, stem_analyzer, docs_for)
         units.append(unit)
 
     def add_words(start: int, end: int) -> None:
@@ -124,19 +124,26 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
 def _correct(
     unit: Unit,
     word: str,
-    corrector: Any,
+    reader: Any,
     stem_analyzer: Analyzer,
     docs_for: Callable[[list[str], bool], set[int]],
 ) -> None:
     """Add the nearest visible word to `unit`, closest edit distance first, then commonest.
 
     Only words that reach a visible document count, so a suggestion can't reveal a draft.
+    The index's words are walked once at the largest distance (prefix=1: misspellings rarely
+    touch the first letter, and it is ~20x faster); Whoosh's corrector would walk them again
+    for each distance. At most 5 candidates of each distance are tried.
     """
-    distances = (1,) if len(word) <= 5 else (1, 2)
+    maxdist = 1 if len(word) <= 5 else 2
+    by_distance: dict[int, list[str]] = {}
+    for candidate in reader.terms_within("spell", word, maxdist, prefix=1):
+        if candidate != word:
+            by_distance.setdefault(edit_distance(word, candidate), []).append(candidate)
     tried: set[str] = set()
-    for distance in distances:
-        # prefix=1: misspellings rarely touch the first letter, and it is ~20x faster.
-        for candidate in corrector.suggest(word, limit=5, maxdist=distance, prefix=1):
+    for distance in sorted(by_distance):
+        ranked = sorted(by_distance[distance], key=lambda w: (-reader.frequency("spell", w), w))
+        for candidate in ranked[:5]:
             stem = first_token(stem_analyzer, candidate)
             if candidate in tried or stem is None:
                 continue
@@ -148,3 +155,19 @@ def _correct(
                 unit.whoosh_query = _word_query(unit.stems)
                 unit.docs = docs
                 return
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap of neighbours) from `a` to `b`, as Whoosh counts."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)
+            )
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]

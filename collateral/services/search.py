@@ -94,8 +94,13 @@ def _visible_statuses(user: User, params: SearchParams) -> tuple[str, ...]:
     return ("published", "draft") if can_see_unpublished(user) else ("published",)
 
 
-def _highlights(assets: dict[int, Asset], query_text: str) -> dict[int, list[dict[str, str]]]:
-    """Where in each asset's current version the words occur, from the text in the database."""
+def _highlights(
+    assets: dict[int, Asset], query_text: str, terms: list[str]
+) -> dict[int, list[dict[str, str]]]:
+    """Where in each asset's current version the words occur, from the text in the database.
+
+    `terms` are the words (and corrections) the search found, so the query is parsed once.
+    """
     if not query_text.strip() or not assets:
         return {}
     version_of = {}
@@ -110,7 +115,7 @@ def _highlights(assets: dict[int, Asset], query_text: str) -> dict[int, list[dic
         )
         for page in rows:
             pages.setdefault(version_of[page.version_id], []).append((page.where, page.text))
-    found = search_index().highlight_many(pages, query_text)
+    found = search_index().highlight_many(pages, query_text, terms=terms)
     return {
         asset_id: [{"where": where, "text": text} for where, text in marks]
         for asset_id, marks in found.items()
@@ -153,7 +158,7 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
         for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(*FULL_ASSET))
         if can_view_asset(user, a, today) and a.status in query.statuses
     }
-    highlights = _highlights(assets, params.q)
+    highlights = _highlights(assets, params.q, result.query_terms)
     items = [
         SearchItem(assets[hit.asset_id], hit.score, highlights.get(hit.asset_id, []))
         for hit in result.hits
