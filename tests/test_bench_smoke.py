@@ -23,12 +23,6 @@ def run_bench(script: str, *arguments: str) -> tuple[str, list[dict]]:
     return done.stdout, rows
 
 
-def test_search_latency_benchmark_runs():
-    _, rows = run_bench("search_latency.py", "--assets", "3", "--rounds", "1")
-    assert [row["library"] for row in rows] == ["demo (12 assets)", "demo + 3 generated"]
-    assert all(row["p50_ms"] > 0 and row["queries"] == 14 for row in rows)
-
-
 def test_reports_benchmark_runs():
     output, rows = run_bench("reports.py", "--events", "3000", "--assets", "50", "--users", "20")
     timed = [row for row in rows if row["bench"] == "reports"]
@@ -52,11 +46,19 @@ def test_reports_benchmark_runs():
     assert export["rows"] >= 3000 and len(export["slices"]) == 10
 
 
-def test_the_import_rate_benchmark_runs(tmp_path):
+def test_the_importer_benchmark_runs(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_text("alpha")
     (folder / "b.txt").write_text("beta")
-    _, rows = run_bench("import_rate.py", "--folder", str(folder))
-    assert [(r["processes"], r["imported"], r["files"]) for r in rows] == [(1, 2, 2), (2, 2, 2)]
-    assert all(r["files_per_s"] > 0 and r["mb_per_s"] >= 0 for r in rows)
+    output, rows = run_bench("importer.py", "--corpus", str(folder), "--generated", "3")
+    runs = [(r["set"], r["processes"], r["imported"], r["files"]) for r in rows]
+    assert runs == [
+        ("corpus", 1, 2, 2),
+        ("corpus", 2, 2, 2),
+        ("office ×3", 1, 3, 3),
+        ("office ×3", 2, 3, 3),
+    ]
+    assert all(r["files_per_s"] > 0 and r["children_cpu_s"] > 0 for r in rows)
+    assert [r["speed_up"] for r in rows][::2] == [1.0, 1.0]
+    assert "speed-up" in output and "office ×3" in output

@@ -1,0 +1,57 @@
+"""The search benchmarks still run (tiny sizes): their figures in notes must stay reproducible."""
+
+from tests.test_bench_smoke import run_bench
+
+
+def test_search_benchmark_times_the_api_and_the_bare_index(tmp_path):
+    output, rows = run_bench(
+        "search.py",
+        *("--assets", "30", "--queries", "12", "--clients", "1", "3"),
+        *("--concurrent-rounds", "1", "--workers", "1", "--threads", "2"),
+        *("--out", str(tmp_path)),
+    )
+    library = next(r for r in rows if r["bench"] == "search_library")
+    assert library["assets"] == library["indexed"] == 30
+    api = {r["clients"]: r for r in rows if r["bench"] == "search_api"}
+    assert set(api) == {1, 3}
+    assert api[1]["requests"] == api[3]["requests"] == 12
+    assert all(
+        r["errors"] == 0 and 0 < r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"] for r in api.values()
+    )
+    bare = {r["work"]: r for r in rows if r["bench"] == "search_bare_index"}
+    assert set(bare) == {"search_only", "with_highlights"}
+    assert all(r["requests"] == 12 and r["p50_ms"] > 0 for r in bare.values())
+    overhead = next(r for r in rows if r["bench"] == "search_overhead")
+    assert overhead["ratio"] > 0 and "did you mean adds" in output
+    # A second run reuses the library kept in --out instead of building it again.
+    _, again = run_bench(
+        "search.py",
+        *("--assets", "30", "--queries", "2", "--clients", "1", "--out", str(tmp_path)),
+    )
+    assert (
+        next(r for r in again if r["bench"] == "search_library")["record_s"] == library["record_s"]
+    )
+
+
+def test_relevance_benchmark_scores_the_api_against_bm25(tmp_path):
+    output, rows = run_bench(
+        "relevance.py",
+        *("--docs", "60", "--queries", "30", "--loader", "service", "--out", str(tmp_path)),
+    )
+    systems = {r["system"]: r for r in rows if r["bench"] == "relevance"}
+    assert set(systems) == {"search API", "BM25 baseline"}
+    for row in systems.values():
+        assert row["queries"] > 0 and row["documents"] == 60
+        assert all(0 < row[m] <= 1 for m in ("nDCG@10", "AP", "P@10")), row
+    library = next(r for r in rows if r["bench"] == "relevance_library")
+    assert library["imported"] == 60 and library["failed"] == 0
+    assert "BM25 baseline" in output
+
+
+def test_relevance_benchmark_imports_through_the_bulk_import(tmp_path):
+    _, rows = run_bench(
+        "relevance.py",
+        *("--docs", "6", "--queries", "3", "--loader", "import", "--out", str(tmp_path)),
+    )
+    library = next(r for r in rows if r["bench"] == "relevance_library")
+    assert (library["loader"], library["imported"], library["failed"]) == ("import", 6, 0)
