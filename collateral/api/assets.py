@@ -14,7 +14,13 @@ from ..services.search import parse_search_params, search_assets
 from ..views.downloads import send_download, send_thumbnail
 from . import api_bp
 from .serializers import asset_json
-from .uploads import allow_duplicate, upload_fields, uploaded_file
+from .uploads import (
+    UPLOAD_OPTIONS,
+    allow_duplicate,
+    unknown_field,
+    upload_fields,
+    uploaded_file,
+)
 
 
 @api_bp.get("/assets")
@@ -72,11 +78,11 @@ def update_asset(asset_id: int):
 @roles_required(*EDITORS)
 def add_version(asset_id: int):
     file = uploaded_file()
-    unknown = sorted(set(request.form) - {"note", "allow_duplicate", "csrf_token"})
+    unknown = unknown_field(("note", *UPLOAD_OPTIONS))
     if unknown:
         raise InvalidInput(
-            f"{unknown[0]}: not a field of a version; send file and, if you like, note.",
-            field=unknown[0],
+            f"{unknown}: not a field of a version; send file and, if you like, note.",
+            field=unknown,
         )
     asset = asset_service.add_version(
         current_user,

@@ -9,6 +9,7 @@ from flask import jsonify
 from . import api_bp
 from .openapi_schemas import (
     ASSET,
+    ASSET_EXAMPLE,
     ASSET_FIELDS,
     ERROR,
     ERROR_TEXT,
@@ -47,6 +48,21 @@ VERSION_PARAM = _query(
 SEARCH_PARAM = _query(
     "search", {"type": "integer"}, "the search_id of the search this came from, for usage reports"
 )
+REQUIRED_HEADER = {"required": True, "schema": {"type": "string"}}
+RANGE = {
+    "name": "Range",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "bytes=FIRST-LAST; one range",
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "the ETag of a copy the client holds: 304 while it is current",
+}
 ASSET_CREATED = {
     **json_body(ref("Asset"), "Created"),
     "headers": {"Location": {"schema": {"type": "string"}}},
@@ -96,7 +112,7 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "201": json_body(ref("Term"), "Created"),
-                **error_refs(400, 401, 403, 404, 409),
+                **error_refs(400, 401, 403, 404, 409, 413),
             },
         }
     },
@@ -137,7 +153,9 @@ PATHS: dict[str, Any] = {
                                 **ASSET_FIELDS,
                                 "allow_duplicate": ALLOW_DUPLICATE,
                             },
+                            "additionalProperties": False,
                         },
+                        "example": {"file": "Pricing deck text", **ASSET_EXAMPLE},
                         "encoding": {
                             k: {"style": "form", "explode": True}
                             for k in ("products", "industries", "stages", "tags")
@@ -168,13 +186,14 @@ PATHS: dict[str, Any] = {
                             "type": "object",
                             "properties": ASSET_FIELDS,
                             "additionalProperties": False,
-                        }
+                        },
+                        "example": ASSET_EXAMPLE,
                     }
                 },
             },
             "responses": {
                 "200": json_body(ref("Asset")),
-                **error_refs(400, 401, 403, 404),
+                **error_refs(400, 401, 403, 404, 413),
             },
         },
     },
@@ -194,6 +213,7 @@ PATHS: dict[str, Any] = {
                                 "note": {"type": "string", "maxLength": 2000},
                                 "allow_duplicate": ALLOW_DUPLICATE,
                             },
+                            "additionalProperties": False,
                         }
                     }
                 },
@@ -211,6 +231,7 @@ PATHS: dict[str, Any] = {
                 ASSET_ID,
                 VERSION_PARAM,
                 _query("v", {"type": "string"}, "the content tag from thumbnail_url; cacheable"),
+                IF_NONE_MATCH,
             ],
             "responses": {
                 "200": {
@@ -226,25 +247,26 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Archive (marketers, admins)",
             "parameters": [ASSET_ID],
-            "responses": {"200": json_body(ref("Asset")), **error_refs(401, 403, 404)},
+            "responses": {"200": json_body(ref("Asset")), **error_refs(401, 403, 404, 413)},
         },
     },
     "/api/v1/assets/{asset_id}/download": {
         "get": {
             "summary": "The file, as an attachment; Range and conditional requests answered",
-            "parameters": [ASSET_ID, VERSION_PARAM, SEARCH_PARAM],
+            "parameters": [ASSET_ID, VERSION_PARAM, SEARCH_PARAM, RANGE, IF_NONE_MATCH],
             "responses": {
                 "200": {
-                    "description": "The file",
-                    "content": {
-                        "application/octet-stream": {
-                            "schema": {"type": "string", "format": "binary"}
-                        }
-                    },
+                    "description": "The file, with the media type it was uploaded as",
+                    "headers": {"Content-Disposition": REQUIRED_HEADER, "ETag": REQUIRED_HEADER},
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
                 },
-                "206": {"description": "Part of the file"},
+                "206": {
+                    "description": "Part of the file",
+                    "headers": {"Content-Range": REQUIRED_HEADER},
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                },
                 "304": {"description": "Not modified"},
-                **error_refs(400, 401, 403, 404),
+                **error_refs(400, 401, 403, 404, 416),
             },
         }
     },
@@ -284,7 +306,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "This document",
             "security": [],
-            "responses": {"200": json_body({"type": "object"})},
+            "responses": {"200": json_body({"type": "object"}), **error_refs()},
         },
     },
 }
@@ -337,7 +359,15 @@ for _name, (_who, _schema, _extra, _summary) in REPORTS.items():
     }
 
 
+def _error_response(code: int, text: str) -> dict[str, Any]:
+    response = json_body(ref("Error"), text)
+    if code in (429, 503):
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
+    return response
+
+
 def openapi_document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document, as served at /api/v1/openapi.json."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "collateral", "version": "1"},
@@ -361,7 +391,7 @@ def openapi_document() -> dict[str, Any]:
                 **REPORT_SCHEMAS,
             },
             "responses": {
-                f"E{code}": json_body(ref("Error"), text) for code, text in ERROR_TEXT.items()
+                f"E{code}": _error_response(code, text) for code, text in ERROR_TEXT.items()
             },
         },
     }

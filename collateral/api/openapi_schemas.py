@@ -13,8 +13,15 @@ def json_body(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+# Any request may get these: 400 for a NUL byte or a malformed parameter, 401 for a bad token
+# (even where no sign-in is needed), 503 when the database stays busy past its timeout.
+ANY_REQUEST_ERRORS = (400, 401, 503)
+
+
 def error_refs(*codes: int) -> dict[str, Any]:
-    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
+    """The operation's own error responses, and those any request may get."""
+    every = sorted({*codes, *ANY_REQUEST_ERRORS})
+    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in every}
 
 
 NULLABLE_STR = {"type": ["string", "null"]}
@@ -25,10 +32,13 @@ ERROR_TEXT = {
     403: "The role may not do this.",
     404: "Not found (or not visible to this user).",
     409: "Conflict.",
-    413: "File too large; the message gives the limit.",
+    413: "Too large: a file past the upload limit, or any other body past 1 MB; the message "
+    "gives the limit.",
     415: "File type not accepted; the message lists the accepted types.",
+    416: "The range asked for is past the end of the file.",
     422: "File could not be read.",
     429: "Too many requests.",
+    503: "The database is busy with other changes; try again after Retry-After seconds.",
 }
 
 VERSION = {
@@ -219,6 +229,20 @@ ASSET_FIELDS = {
     "status": {"type": "string", "enum": ["draft", "published", "archived"]},
     "expires_at": {"type": ["string", "null"], "description": "ISO date or empty"},
     "owner": {"type": "string", "description": "email of a marketer or admin; admins only"},
+}
+
+# Names every library has (init-db seeds the stages and content types); products and
+# industries are each library's own, so the example leaves them empty.
+ASSET_EXAMPLE = {
+    "title": "Pricing deck",
+    "description": "Tiers and discounts for the sales team",
+    "products": [],
+    "industries": [],
+    "stages": ["Proposal"],
+    "content_type": "Pricing",
+    "tags": ["pricing"],
+    "status": "published",
+    "expires_at": "2030-01-31",
 }
 
 INT = {"type": "integer"}

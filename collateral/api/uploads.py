@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask import request
@@ -33,13 +34,21 @@ def allow_duplicate() -> bool:
     raise InvalidInput("allow_duplicate: must be true or false.", field="allow_duplicate")
 
 
+def unknown_field(allowed: Collection[str]) -> str | None:
+    """The first form field outside `allowed`; a 400 for a field sent without a name."""
+    unknown = [name for name in request.form if name not in allowed]
+    if any(not name for name in unknown):  # a part with no name reads as None: sorting it fails
+        raise InvalidInput("A form field has no name; give every part of the form its name.")
+    return min(unknown, default=None)
+
+
 def upload_fields() -> dict[str, Any]:
     """The asset fields sent as form fields; list fields may repeat."""
     form = request.form
-    unknown = sorted(set(form) - set(FIELDS) - set(UPLOAD_OPTIONS))
+    unknown = unknown_field((*FIELDS, *UPLOAD_OPTIONS))
     if unknown:
         raise InvalidInput(
-            f"{unknown[0]}: not a field of an asset. Fields: {', '.join(FIELDS)}.", field=unknown[0]
+            f"{unknown}: not a field of an asset. Fields: {', '.join(FIELDS)}.", field=unknown
         )
     return {
         name: (form.getlist(name) if name in LIST_FIELDS else form.get(name))
