@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import URL, make_url
 
 from ..errors import Conflict, ServiceError
@@ -271,7 +272,7 @@ def _library_contents() -> list[str]:
     tables = inspect(db.session.connection()).get_table_names()
     for table, label in (("asset", "assets"), ("user", "users")):
         if table in tables:
-            count = db.session.scalar(text(f'SELECT count(*) FROM "{table}"'))  # noqa: S608
+            count = db.session.scalar(select(func.count()).select_from(sql_table(table)))
             if count:
                 held.append(f"{count} {label}")
     db.session.rollback()
