@@ -1,11 +1,12 @@
 # `make run`: a working library with demo content on http://127.0.0.1:5000
 # `make test`: the whole test suite
+# `make test-postgres`: the whole suite again, on a throwaway PostgreSQL server
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-postgres lint bench clean audit audit-code audit-deps
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,19 +17,39 @@ $(VENV)/installed: requirements.txt
 run: $(VENV)/installed
 	$(FLASK) demo
 	@echo "Serving the library on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 wsgi:app
+	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 wsgi:app
 
 test: $(VENV)/installed
 	$(BIN)/python -m pytest
+
+test-postgres: $(VENV)/installed
+	bash scripts/with_postgres.sh $(BIN)/python -m pytest
 
 lint: $(VENV)/installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Security checks. bandit: no finding of medium or high severity in the code (settings in
+# pyproject.toml). pip-audit: no known vulnerability in the pinned requirements and what they pull
+# in; packages whose advisories cannot be reached are reported as NOT AUDITED (a failure with
+# AUDIT_STRICT=--strict).
+audit: audit-code audit-deps
+
+audit-code: $(VENV)/installed
+	$(BIN)/bandit -c pyproject.toml -r collateral --severity-level medium --quiet
+
+audit-deps: $(VENV)/installed
+	$(BIN)/python scripts/audit_dependencies.py $(AUDIT_STRICT)
+
+# Every benchmark at a size that finishes in under 15 minutes on 2 cores; each prints a table and
+# JSON lines. docs/benchmarks.md keeps the latest figures and the full-size commands.
 bench: $(VENV)/installed
-	$(BIN)/python bench/search_latency.py
-	$(BIN)/python bench/import_rate.py
-	$(BIN)/python bench/reports.py
+	@if [ -f bench/search.py ]; then $(BIN)/python bench/search.py --quick; \
+	else $(BIN)/python bench/search_latency.py; fi
+	@if [ -f bench/relevance.py ]; then $(BIN)/python bench/relevance.py; fi
+	$(BIN)/python bench/importer.py --generated 300
+	$(BIN)/python bench/transfer.py --megabytes 1024 --rounds 3
+	$(BIN)/python bench/reports.py --events 200000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

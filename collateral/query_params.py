@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from .errors import InvalidInput
 from .services.audit import EventFilters
 
-MAX_ID = 2**63 - 1  # the largest id a database column holds
+# The largest id an id column holds: they are INTEGER, 32 bits on PostgreSQL (SQLite's
+# 64 bits are never reached), so a larger number is simply not found, on either database.
+MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 
 

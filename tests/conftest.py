@@ -1,10 +1,10 @@
-"""An app per test on tmp_path, from a database migrated and seeded once per session."""
+"""An app per test on tmp_path, from a database migrated and seeded once per session
+(SQLite, or PostgreSQL when COLLATERAL_TEST_DATABASE_URL is set: see tests/databases.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from collateral import create_app
 from collateral.services import accounts, setup, taxonomy
 from collateral.services.resources import search_index
+from tests import databases
 from tests.factories import file_field, multipart
 
 ROLES = ("rep", "marketer", "manager", "admin")
@@ -20,23 +21,33 @@ PRODUCTS = ("Atlas CRM", "Beacon Analytics", "Cobalt Payments")
 INDUSTRIES = ("Healthcare", "Retail", "Financial services")
 
 
-def app_config(root: Path, database: Path) -> dict:
+def app_config(root: Path, database: Path | str) -> dict:
+    """Settings for an app on `root`; `database` is a database URL or a SQLite file's path."""
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
         "UPLOAD_ROOT": str(root / "uploads"),
         "INDEX_ROOT": str(root / "index"),
         "SECRET_KEY": "test-secret-key",
+        "SESSION_COOKIE_SECURE": False,  # the test client and the browser test speak plain HTTP
         "EXTRACT_TIMEOUT_SECONDS": 60,
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    """PostgreSQL databases made during the session are dropped at its end."""
+    yield
+    databases.drop_all()
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """A database migrated through Alembic, seeded, with a user and a token per role."""
+def template_db(tmp_path_factory) -> tuple[str, dict[str, str]]:
+    """A database migrated through Alembic, seeded, with a user and a token per role; its URL
+    is only for copying (`databases.copy_database`), never for connecting to."""
     root = tmp_path_factory.mktemp("template")
-    database = root / "template.db"
+    database = databases.fresh_database_url(root, "template")
     app = create_app(app_config(root, database))
     tokens = {}
     with app.app_context():
@@ -57,9 +68,8 @@ def template_db(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 @pytest.fixture
 def app(tmp_path, template_db):
-    database, _ = template_db
-    shutil.copy(database, tmp_path / "collateral.db")
-    app = create_app(app_config(tmp_path, tmp_path / "collateral.db"))
+    database = databases.database_for_test(template_db[0], tmp_path)
+    app = create_app(app_config(tmp_path, database))
     with app.app_context():
         search_index().ensure_exists()
     yield app

@@ -349,12 +349,20 @@ def test_a_failed_database_write_leaves_no_blob_and_no_rows(app, api):
     from collateral.models import Asset, Event
 
     with app.app_context():
-        db.session.execute(
-            text(
+        if db.engine.dialect.name == "postgresql":
+            trigger = (
+                "CREATE FUNCTION refuse_versions() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
                 "CREATE TRIGGER refuse_versions BEFORE INSERT ON version "
-                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                "FOR EACH ROW EXECUTE FUNCTION refuse_versions()",
             )
-        )
+        else:
+            trigger = (
+                "CREATE TRIGGER refuse_versions BEFORE INSERT ON version "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+            )
+        for statement in trigger:
+            db.session.execute(text(statement))
         db.session.commit()
     response = api.upload(b"Doomed upload", "doomed.txt", title="Doomed")
     assert response.status_code == 500

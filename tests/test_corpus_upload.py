@@ -2,12 +2,13 @@
 each gets a 201 or a clear 4xx (never a 500), and each readable file is found by a phrase."""
 
 import re
-import shutil
 
 import pytest
 
 from collateral import create_app
+from collateral.extensions import db
 from collateral.services.resources import search_index
+from tests import databases
 from tests.conftest import Api, app_config
 from tests.corpus import CORPUS, corpus_rows, needs_corpus
 from tests.factories import file_field, multipart
@@ -23,8 +24,8 @@ def corpus_library(tmp_path_factory, template_db):
     """One library holding every corpus file that is accepted, uploaded as a marketer."""
     root = tmp_path_factory.mktemp("corpus")
     database, tokens = template_db
-    shutil.copy(database, root / "collateral.db")
-    app = create_app(app_config(root, root / "collateral.db"))
+    url = databases.copy_database(database, root)
+    app = create_app(app_config(root, url))
     api = Api(app.test_client(), tokens)
     answers = {}
     for row in ROWS:
@@ -35,6 +36,8 @@ def corpus_library(tmp_path_factory, template_db):
     yield api, answers
     with app.app_context():
         search_index().close()
+        db.engine.dispose()  # PostgreSQL connections left to the garbage collector warn
+    databases.drop_database(url)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row["filename"])

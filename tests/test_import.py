@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from collateral.extensions import db
 from collateral.models import Asset, Event, Version
 from collateral.services import accounts, bulk_import, import_plan
 from collateral.services.resources import blob_store, search_index
+from tests import databases
 from tests.conftest import app_config
 from tests.corpus import CORPUS, needs_corpus
 from tests.factories import make_docx, make_pdf, make_pptx, make_xlsx
@@ -70,8 +70,7 @@ def fresh_app(tmp_path, template_db):
     def make(name: str):
         root = tmp_path / name
         root.mkdir()
-        shutil.copy(template_db[0], root / "collateral.db")
-        app = create_app(app_config(root, root / "collateral.db"))
+        app = create_app(app_config(root, databases.copy_database(template_db[0], root)))
         with app.app_context():
             search_index().ensure_exists()
         made.append(app)
@@ -290,11 +289,12 @@ def test_without_an_admin_the_import_asks_for_one(app, runner, tmp_path):
 
 
 def test_a_database_never_set_up_stops_with_one_line(tmp_path):
-    empty = create_app(app_config(tmp_path, tmp_path / "never-set-up.db"))
+    empty = create_app(app_config(tmp_path, databases.fresh_database_url(tmp_path)))
     folder = write_files(tmp_path / "in", {"a.txt": "alpha"})
     result = run_import(empty.test_cli_runner(), folder)
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
-    assert "Database: no such table: user (a new one needs `flask init-db`)." in result.output
+    missing = 'no such table: user|relation "user" does not exist'  # SQLite | PostgreSQL
+    assert re.search(rf"Database: ({missing}) \(a new one needs `flask init-db`\)\.", result.output)
     with empty.app_context():
         db.engine.dispose()
 

@@ -6,6 +6,7 @@ from alembic.script import ScriptDirectory
 
 from collateral.config import PROJECT_ROOT
 from collateral.extensions import db
+from tests.databases import fresh_database_url
 
 HEAD = ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
 
@@ -31,22 +32,21 @@ def test_a_database_at_the_first_revision_upgrades_keeping_its_rows(tmp_path):
 
     from collateral import create_app
 
-    database = tmp_path / "old.db"
     app = create_app(
-        {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": f"sqlite:///{database}"}
+        {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": fresh_database_url(tmp_path)}
     )
     with app.app_context():
         upgrade(revision="0001")
         for statement in (
-            "INSERT INTO user (id, email, name, password_hash, role, active, created_at) "
-            "VALUES (1, 'old@example.com', '', 'x', 'admin', 1, '2026-01-01')",
+            'INSERT INTO "user" (id, email, name, password_hash, role, active, created_at) '
+            "VALUES (1, 'old@example.com', '', 'x', 'admin', true, '2026-01-01')",
             "INSERT INTO asset (id, title, description, status, owner_id, tags, "
             "current_version_number, download_count, created_at, updated_at) "
             "VALUES (1, 'Old deck', '', 'published', 1, '[]', 1, 0, '2026-01-01', '2026-01-01')",
             "INSERT INTO version (asset_id, number, original_filename, blob_sha256, size, "
             "mime_type, kind, has_text, file_metadata, uploaded_by_id, uploaded_at, note) "
-            "VALUES (1, 1, 'old.pdf', '" + "a" * 64 + "', 10, 'application/pdf', 'pdf', 1, '{}', "
-            "1, '2026-01-01', '')",
+            "VALUES (1, 1, 'old.pdf', '" + "a" * 64 + "', 10, 'application/pdf', 'pdf', true, "
+            "'{}', 1, '2026-01-01', '')",
         ):
             db.session.execute(text(statement))
         db.session.commit()
@@ -54,7 +54,7 @@ def test_a_database_at_the_first_revision_upgrades_keeping_its_rows(tmp_path):
         with db.engine.connect() as connection:
             version = connection.exec_driver_sql("select version_num from alembic_version")
             assert version.scalar() == HEAD
-            emails = connection.exec_driver_sql("select email from user").scalars().all()
+            emails = connection.exec_driver_sql('select email from "user"').scalars().all()
             versions = connection.exec_driver_sql(
                 "select original_filename, thumbnail_sha256 from version"
             ).all()
@@ -72,7 +72,7 @@ def test_searches_recorded_before_the_report_columns_are_filled_in(tmp_path):
     app = create_app(
         {
             "INSTANCE_PATH": str(tmp_path / "instance"),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}",
+            "DATABASE_URL": fresh_database_url(tmp_path),
         }
     )
     with app.app_context():

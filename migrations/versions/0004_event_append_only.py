@@ -25,9 +25,11 @@ def upgrade():
                 f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
             )
     elif dialect == "postgresql":
+        # An integrity error (SQLSTATE class 23), as SQLite's RAISE(ABORT) is, not the
+        # generic P0001 that drivers report as a programming error.
         op.execute(
             "CREATE FUNCTION event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$"
+            f"$$ BEGIN RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'restrict_violation'; END $$"
         )
         op.execute(
             "CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
