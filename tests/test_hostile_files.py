@@ -862,24 +862,26 @@ def test_real_encrypted_damaged_and_scanned_pdfs_are_kept(app, api, filename):
 
 
 def test_a_file_that_takes_too_long_is_kept_and_the_event_says_why(app, api):
-    app.config["EXTRACT_TIMEOUT_SECONDS"] = 1
+    # Far below the reading time of a million-page tree (and the child's own start-up), so the
+    # limit is hit however fast the machine is.
+    app.config["EXTRACT_TIMEOUT_SECONDS"] = 0.2
     started = time.monotonic()
     response = upload_named(api, pdf_listing_one_page(1_000_000), "slow.pdf")
     elapsed = time.monotonic() - started
     assert response.status_code == 201, response.get_json()
     version = response.get_json()["current_version"]
     assert version["searchable_text"] is False
-    assert version["text_error"] == "Extraction took longer than 1 s."
+    assert version["text_error"] == "Extraction took longer than 0.2 s."
     assert elapsed < 5
-    assert upload_events(api)[0]["detail"]["text_error"] == "Extraction took longer than 1 s."
+    assert upload_events(api)[0]["detail"]["text_error"] == "Extraction took longer than 0.2 s."
 
 
 def test_the_reader_child_stops_at_its_time_limit_directly(tmp_path):
     path = tmp_path / "slow.pdf"
     path.write_bytes(pdf_listing_one_page(1_000_000))
     started = time.monotonic()
-    extraction = extract_in_child(path, "pdf", timeout_seconds=1, memory_mb=1024)
-    assert extraction.error == "Extraction took longer than 1 s."
+    extraction = extract_in_child(path, "pdf", timeout_seconds=0.2, memory_mb=1024)
+    assert extraction.error == "Extraction took longer than 0.2 s."
     assert time.monotonic() - started < 3
 
 
