@@ -204,6 +204,52 @@ def test_a_sentence_finds_documents_holding_most_of_its_words_first(index):
     assert scores == sorted(scores, reverse=True)
 
 
+def test_two_words_put_files_holding_both_first(index):
+    # 8 has "security" in its title and body; 4 holds both words, if only in its text.
+    assert ids(search(index, "security banking"))[0] == 4
+    assert ids(search(index, "security"))[0] == 8
+
+
+@pytest.fixture
+def scored(tmp_path: Path):
+    """A library where some words are everywhere and others in one file only."""
+    common = "customer report for the team, a customer report"
+    docs = [make(n, f"Quarterly update {n}", f"{common} number {n}.") for n in range(1, 17)]
+    docs += [
+        make(20, "Fleet notes", "Zeppelin fleet: notes on heat shields and transfer costs."),
+        make(21, "Fleet notes", "Our fleet: notes on heat transfer in the hangar, in detail."),
+        make(22, "Zeppelin financing", "Terms and rates for buyers, explained at length."),
+        make(23, "Buyer terms", "Terms and rates for buyers, with one zeppelin example."),
+    ]
+    search_index = SearchIndex(tmp_path / "scored")
+    search_index.ensure_exists()
+    search_index.apply(docs)
+    yield search_index
+    search_index.close()
+
+
+def test_in_a_sentence_a_rare_word_outweighs_common_ones(scored):
+    # Files 1-16 hold "customer", "report" and "team"; only 20, 22 and 23 hold "zeppelin".
+    result = search(scored, "zeppelin customer report team")
+    assert set(ids(result)[:3]) == {20, 22, 23}
+    assert set(ids(result)[3:]) == set(range(1, 17))
+
+
+def test_a_title_match_outranks_a_body_match(scored):
+    assert ids(search(scored, "zeppelin financing terms"))[0] == 22
+    assert ids(search(scored, "zeppelin"))[0] == 22
+
+
+def test_words_side_by_side_rank_above_the_same_words_apart(scored):
+    assert ids(search(scored, "heat transfer"))[:2] == [21, 20]
+
+
+def test_question_words_are_left_out_unless_nothing_else_is_asked(index):
+    assert ids(search(index, "what is there about pricing?")) == ids(search(index, "pricing"))
+    assert "what" not in search(index, "what pricing").query_terms
+    assert search(index, "what about").query_terms == ["what", "about"]
+
+
 def test_stop_words_do_not_hurt(index):
     assert ids(search(index, "the pricing of the")) == ids(search(index, "pricing"))
     assert ids(search(index, "return on investment")) == [9]

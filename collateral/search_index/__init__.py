@@ -7,8 +7,8 @@ The rest of the app imports from here. Inside: ``values`` (what goes in and come
 ``schema`` (fields, analyzers, an asset's fields), ``generations`` (folders and ``CURRENT``),
 ``writing`` (apply, rebuild, optimize under the writer lock), ``searchers`` (searcher pool and
 per-generation snapshots), ``query_units`` (words, phrases, typo correction), ``searching``
-(filters, ranking, facets), ``highlight`` (best pages and snippets) and ``index`` (SearchIndex,
-which ties them together).
+(filters, ranking, facets), ``scoring`` (BM25F relevance), ``highlight`` (best pages and
+snippets) and ``index`` (SearchIndex, which ties them together).
 """
 
 from .index import SearchIndex

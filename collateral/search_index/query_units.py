@@ -20,6 +20,19 @@ _MAX_WORDS = 24
 _MAX_CORRECTIONS = 6
 _MIN_CORRECTABLE = 4
 _MAX_CORRECTABLE = 30
+# Words that shape a question rather than name its subject (the index's stop list is shorter,
+# and these are rare in documents, so they would otherwise weigh like subject words). Dropped
+# outside quotes unless nothing else is left.
+QUESTION_WORDS = frozenset(
+    """
+    about above after again against all am any anyone anything been before being below between
+    both could did do does doing done down during each else few further had has having he her
+    here hers him his how i into its itself me more most my no nor off once only other ought our
+    out over own same she should so some such than their them then there these they those
+    through too under until up very was were what whatever when where whether which while who
+    whom whose why would
+    """.split()
+)
 
 
 @dataclass
@@ -32,6 +45,7 @@ class Unit:
     whoosh_query: query.Query
     docs: set[int]
     correction: str | None = None
+    repeats: int = 1  # how often the query says it: a word said twice matters more
 
 
 class AnyOf(query.Or):
@@ -60,6 +74,11 @@ def _phrase_query(stems: list[str]) -> query.Query:
     return AnyOf([query.Phrase(name, stems, boost=w) for name, w in TEXT_FIELDS.items()])
 
 
+def phrase_docs(searcher: Searcher, stems: list[str]) -> set[int]:
+    """The documents holding `stems` side by side, in that order, in any searched field."""
+    return set(searcher.docs_for_query(_phrase_query(stems)))
+
+
 def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[Unit]:
     """The query's words and quoted phrases, each with typo corrections where needed."""
     text = text[:MAX_QUERY_CHARS]
@@ -67,12 +86,12 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
     stem_analyzer = searcher.schema["body"].analyzer
     reader = searcher.reader()
     units: list[Unit] = []
-    seen: set[tuple[str, ...]] = set()
+    seen: dict[tuple[str, ...], Unit] = {}
     corrections = 0
 
     def docs_for(stems: list[str], phrase: bool) -> set[int]:
         if phrase:
-            return set(searcher.docs_for_query(_phrase_query(stems))) & visible
+            return phrase_docs(searcher, stems) & visible
         # Term by term into one set: much faster than walking an Or matcher in Python.
         found: set[int] = set()
         for stem in stems:
@@ -83,14 +102,17 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
     def add(tokens: list[tuple[str, int, int]], phrase: bool) -> None:
         nonlocal corrections
         stems = [first_token(stem_analyzer, word) or word for word, _, _ in tokens]
-        if not stems or tuple(stems) in seen or len(units) >= _MAX_WORDS:
+        if tuple(stems) in seen:
+            seen[tuple(stems)].repeats += 1
             return
-        seen.add(tuple(stems))
+        if not stems or len(units) >= _MAX_WORDS:
+            return
         words = [text[start:end].lower() for _, start, end in tokens]
         is_phrase = phrase and len(stems) > 1
         whoosh_query = _phrase_query(stems) if is_phrase else _word_query(stems)
         span = None if is_phrase else tokens[0][1:]
         unit = Unit(words, stems, span, whoosh_query, docs_for(stems, is_phrase))
+        seen[tuple(stems)] = unit
         word = tokens[0][0]
         if (
             not unit.docs
@@ -105,7 +127,13 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
 
     def add_words(start: int, end: int) -> None:
         for token in words_analyzer(text[start:end], chars=True):
-            add([(token.text, start + token.startchar, start + token.endchar)], False)
+            if token.text not in QUESTION_WORDS or not subject_words:
+                add([(token.text, start + token.startchar, start + token.endchar)], False)
+
+    outside = _QUOTED.sub(" ", text)
+    subject_words = any(
+        token.text not in QUESTION_WORDS for token in words_analyzer(outside)
+    ) or bool(_QUOTED.search(text))
 
     position = 0
     for quoted in _QUOTED.finditer(text):

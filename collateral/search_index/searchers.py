@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from whoosh import index, query
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from .generations import Generations
@@ -27,6 +28,15 @@ class Snapshot:
     live: frozenset[int]
     facet_docs: dict[str, dict[int, frozenset[int]]]
     visible: dict[tuple, frozenset[int]] = field(default_factory=dict)
+    lengths: dict[str, list[int]] = field(default_factory=dict)
+
+    def field_lengths(self, reader: IndexReader, name: str) -> list[int]:
+        """Each document's length in words in field `name`, read once per generation."""
+        if name not in self.lengths:
+            # Two threads may both read it; either list is right.
+            count = reader.doc_count_all()
+            self.lengths[name] = [reader.doc_field_length(doc, name, 0) for doc in range(count)]
+        return self.lengths[name]
 
 
 @dataclass

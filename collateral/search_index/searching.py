@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from whoosh.searching import Searcher
 
 from .query_units import MAX_QUERY_CHARS, AnyOf, Unit, parse_query
 from .schema import FACET_FIELDS, normalize_tag, yyyymmdd
+from .scoring import bm25f
 from .searchers import Snapshot
 from .values import Hit, SearchQuery, SearchResult
 
@@ -114,6 +114,12 @@ def _filter_sets(
     return sets
 
 
+# Up to this many query words, documents holding more of them come first (a rep who types two
+# words expects files with both); longer queries are sentences, ranked by score alone, so a
+# rare word outweighs several common ones.
+SHORT_QUERY_WORDS = 3
+
+
 def _ranked(
     searcher: Searcher,
     snap: Snapshot,
@@ -122,51 +128,22 @@ def _ranked(
     start: int,
     end: int,
 ) -> list[Hit]:
-    """Rank by how many query words a document holds, then by BM25F score, then newest.
-
-    Only the tiers that overlap the requested page are scored.
-    """
+    """Rank by BM25F (after words held, for short queries), then newest."""
+    scores = bm25f(searcher, snap, units, final)
     coverage: Counter[int] = Counter()
-    for unit in units:
-        coverage.update(unit.docs & final)
-    tiers: dict[int, list[int]] = {}
-    for doc, count in coverage.items():
-        tiers.setdefault(count, []).append(doc)
-    everything = AnyOf([unit.whoosh_query for unit in units])
-    hits: list[Hit] = []
-    offset = 0
-    for count in sorted(tiers, reverse=True):
-        tier = tiers[count]
-        if offset + len(tier) > start and offset < end:
-            scores = _scores(searcher, everything, tier)
-            tier.sort(key=lambda d: (scores.get(d, 0.0), snap.sort_dates[d]), reverse=True)
-            for doc in tier[max(0, start - offset) : end - offset]:
-                score = scores.get(doc, 0.0)
-                # Integer part: words matched; fraction: BM25F, so scores fall down the list.
-                hits.append(Hit(snap.asset_ids[doc], count + score / (score + 1.0)))
-        offset += len(tier)
-        if offset >= end:
-            break
-    return hits
+    if len(units) <= SHORT_QUERY_WORDS:
+        for unit in units:
+            coverage.update(unit.docs & final)
 
+    def key(doc: int) -> tuple[int, float, int]:
+        return coverage[doc], scores.get(doc, 0.0), snap.sort_dates[doc]
 
-def _scores(searcher: Searcher, q: query.Query, docs: Iterable[int]) -> dict[int, float]:
-    """BM25F scores of `docs` alone: skip the matcher to each instead of walking every match."""
-    context = searcher.context()
-    ordered = sorted(docs)
-    scores: dict[int, float] = {}
-    for leaf, offset in searcher.leaf_searchers():
-        first = bisect_left(ordered, offset)
-        last = bisect_left(ordered, offset + leaf.doc_count_all())
-        matcher = q.matcher(leaf, context)
-        for doc in ordered[first:last]:
-            if not matcher.is_active():
-                break
-            if matcher.id() < doc - offset:
-                matcher.skip_to(doc - offset)
-            if matcher.is_active() and matcher.id() == doc - offset:
-                scores[doc] = matcher.score()
-    return scores
+    page = heapq.nlargest(end, final, key=key)[start:end]
+    # Integer part: words matched (short queries); fraction: BM25F, so scores fall down the list.
+    return [
+        Hit(snap.asset_ids[doc], coverage[doc] + scores.get(doc, 0.0) / (scores.get(doc, 0.0) + 1))
+        for doc in page
+    ]
 
 
 def _match_case(original: str, word: str) -> str:
