@@ -44,9 +44,8 @@ audit-deps: $(VENV)/installed
 # Every benchmark at a size that finishes in under 15 minutes on 2 cores; each prints a table and
 # JSON lines. docs/benchmarks.md keeps the latest figures and the full-size commands.
 bench: $(VENV)/installed
-	@if [ -f bench/search.py ]; then $(BIN)/python bench/search.py --quick; \
-	else $(BIN)/python bench/search_latency.py; fi
-	@if [ -f bench/relevance.py ]; then $(BIN)/python bench/relevance.py; fi
+	$(BIN)/python bench/search.py --quick
+	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/importer.py --generated 300
 	$(BIN)/python bench/transfer.py --megabytes 1024 --rounds 3
 	$(BIN)/python bench/reports.py --events 200000

@@ -34,7 +34,9 @@ def best_pages_of_each(
     """
     analyzer = searcher.schema["body"].analyzer
     if terms is None:
-        stems = {stem for unit in parse_query(searcher, text, snap.live) for stem in unit.stems}
+        stems = {
+            stem for unit in parse_query(searcher, snap, text, snap.live) for stem in unit.stems
+        }
     else:
         stems = {stem for term in terms if (stem := first_token(analyzer, term))}
     if not stems:

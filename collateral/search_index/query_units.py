@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from whoosh import query
 from whoosh.analysis import Analyzer
 from whoosh.searching import Searcher
 
 from .schema import TEXT_FIELDS
+from .searchers import Snapshot
 
 _QUOTED = re.compile(r'"([^"]*)"')
 # Bounds on user input: a pasted paragraph must not cost seconds of scoring or spelling.
@@ -79,7 +83,9 @@ def phrase_docs(searcher: Searcher, stems: list[str]) -> set[int]:
     return set(searcher.docs_for_query(_phrase_query(stems)))
 
 
-def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[Unit]:
+def parse_query(
+    searcher: Searcher, snap: Snapshot, text: str, visible: frozenset[int]
+) -> list[Unit]:
     """The query's words and quoted phrases, each with typo corrections where needed."""
     text = text[:MAX_QUERY_CHARS]
     words_analyzer = searcher.schema["spell"].analyzer
@@ -92,12 +98,14 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
     def docs_for(stems: list[str], phrase: bool) -> set[int]:
         if phrase:
             return phrase_docs(searcher, stems) & visible
-        # Term by term into one set: much faster than walking an Or matcher in Python.
-        found: set[int] = set()
-        for stem in stems:
-            for name in TEXT_FIELDS:
-                found.update(searcher.docs_for_query(query.Term(name, stem)))
-        return found & visible
+        # Each field's postings whole, into one set: much faster than walking a matcher.
+        found = [
+            snap.postings(reader, name, stem).docs
+            for stem in stems
+            for name in TEXT_FIELDS
+            if name in searcher.schema
+        ]
+        return set(np.concatenate(found).tolist()) & visible
 
     def add(tokens: list[tuple[str, int, int]], phrase: bool) -> None:
         nonlocal corrections
@@ -122,7 +130,7 @@ def parse_query(searcher: Searcher, text: str, visible: frozenset[int]) -> list[
             and not any(ch.isdigit() for ch in word)
         ):
             corrections += 1
-            _correct(unit, word, reader, stem_analyzer, docs_for)
+            _correct(unit, word, reader, snap.spelling_words(reader), stem_analyzer, docs_for)
         units.append(unit)
 
     def add_words(start: int, end: int) -> None:
@@ -153,21 +161,26 @@ def _correct(
     unit: Unit,
     word: str,
     reader: Any,
+    words_by_initial: Mapping[str, list[str]],
     stem_analyzer: Analyzer,
     docs_for: Callable[[list[str], bool], set[int]],
 ) -> None:
     """Add the nearest visible word to `unit`, closest edit distance first, then commonest.
 
     Only words that reach a visible document count, so a suggestion can't reveal a draft.
-    The index's words are walked once at the largest distance (prefix=1: misspellings rarely
-    touch the first letter, and it is ~20x faster); Whoosh's corrector would walk them again
-    for each distance. At most 5 candidates of each distance are tried.
+    Candidates share the first letter (misspellings rarely touch it) and are at most 1 edit
+    away (2 for words over 5 letters), counting a swap of neighbours as one edit as Whoosh
+    does; rapidfuzz compares the word with the index's words of that letter in C, where
+    Whoosh's automaton walks the lexicon in Python. At most 5 of each distance are tried.
     """
     maxdist = 1 if len(word) <= 5 else 2
     by_distance: dict[int, list[str]] = {}
-    for candidate in reader.terms_within("spell", word, maxdist, prefix=1):
+    choices = words_by_initial.get(word[:1], [])
+    for candidate, distance, _ in process.extract(
+        word, choices, scorer=OSA.distance, score_cutoff=maxdist, limit=None
+    ):
         if candidate != word:
-            by_distance.setdefault(edit_distance(word, candidate), []).append(candidate)
+            by_distance.setdefault(distance, []).append(candidate)
     tried: set[str] = set()
     for distance in sorted(by_distance):
         ranked = sorted(by_distance[distance], key=lambda w: (-reader.frequency("spell", w), w))
@@ -183,19 +196,3 @@ def _correct(
                 unit.whoosh_query = _word_query(unit.stems)
                 unit.docs = docs
                 return
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Edits (insert, delete, replace, swap of neighbours) from `a` to `b`, as Whoosh counts."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            current[j] = min(
-                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)
-            )
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]

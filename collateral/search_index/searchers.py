@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 from whoosh import index, query
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from .generations import Generations
+from .postings import Postings, field_lengths, read_postings
 from .schema import FACET_FIELDS
 
 _POOL_SIZE = 8
+# Postings kept per generation, counted in documents (16 bytes each): about 32 MB at most.
+POSTINGS_CACHE_DOCS = 2_000_000
 
 T = TypeVar("T")
 
@@ -28,15 +33,52 @@ class Snapshot:
     live: frozenset[int]
     facet_docs: dict[str, dict[int, frozenset[int]]]
     visible: dict[tuple, frozenset[int]] = field(default_factory=dict)
-    lengths: dict[str, list[int]] = field(default_factory=dict)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)
+    spelling: dict[str, list[str]] | None = None
+    _postings: OrderedDict[tuple[str, str], Postings] = field(default_factory=OrderedDict)
+    _postings_held: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def field_lengths(self, reader: IndexReader, name: str) -> list[int]:
+    def field_lengths(self, reader: IndexReader, name: str) -> np.ndarray:
         """Each document's length in words in field `name`, read once per generation."""
         if name not in self.lengths:
-            # Two threads may both read it; either list is right.
-            count = reader.doc_count_all()
-            self.lengths[name] = [reader.doc_field_length(doc, name, 0) for doc in range(count)]
+            # Two threads may both read it; either array is right.
+            self.lengths[name] = field_lengths(reader, name)
         return self.lengths[name]
+
+    def spelling_words(self, reader: IndexReader) -> dict[str, list[str]]:
+        """The index's unstemmed words by first letter, for typo correction; read once."""
+        if self.spelling is None:
+            by_initial: dict[str, list[str]] = {}
+            for word in reader.lexicon("spell"):
+                text = word.decode("utf-8")
+                by_initial.setdefault(text[:1], []).append(text)
+            self.spelling = by_initial  # two threads may both read it; either is right
+        return self.spelling
+
+    def postings(self, reader: IndexReader, name: str, text: str) -> Postings:
+        """The postings of `text` in field `name`, kept while they fit the cache's budget.
+
+        Reps search the same words all day, and reading a common word's postings is most of
+        a search's cost; the cache belongs to this generation, so it is never stale.
+        """
+        key = (name, text)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = read_postings(reader, name, text)
+        if found.size > POSTINGS_CACHE_DOCS // 4:  # one huge word must not empty the cache
+            return found
+        with self._lock:
+            if key not in self._postings:
+                self._postings[key] = found
+                self._postings_held += found.size
+            while self._postings_held > POSTINGS_CACHE_DOCS:
+                _, dropped = self._postings.popitem(last=False)
+                self._postings_held -= dropped.size
+        return found
 
 
 @dataclass

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from whoosh import query
 from whoosh.searching import Searcher
 
 from .query_units import MAX_QUERY_CHARS, AnyOf, Unit, parse_query
 from .schema import FACET_FIELDS, normalize_tag, yyyymmdd
-from .scoring import bm25f
+from .scoring import RERANK_DEPTH, adjacency_bonus, bm25f
 from .searchers import Snapshot
 from .values import Hit, SearchQuery, SearchResult
 
@@ -22,7 +22,7 @@ def search_page(searcher: Searcher, snap: Snapshot, q: SearchQuery) -> SearchRes
     """One page of the visible assets matching `q`, with facet counts and spelling help."""
     today = q.today or datetime.now(UTC).date()
     visible = _visible(searcher, snap, q.statuses, yyyymmdd(today), q.include_expired)
-    units = parse_query(searcher, q.text, visible)
+    units = parse_query(searcher, snap, q.text, visible)
     matched = set().union(*(unit.docs for unit in units)) if units else set(visible)
     filter_sets = _filter_sets(searcher, snap, q.filters)
     final = matched.intersection(*filter_sets.values())
@@ -128,21 +128,30 @@ def _ranked(
     start: int,
     end: int,
 ) -> list[Hit]:
-    """Rank by BM25F (after words held, for short queries), then newest."""
-    scores = bm25f(searcher, snap, units, final)
-    coverage: Counter[int] = Counter()
+    """Rank by BM25F (after words held, for short queries), then newest.
+
+    The best RERANK_DEPTH are then re-ordered with the bonus for query words side by side.
+    """
+    docs = np.fromiter(final, np.int64, len(final))
+    scores = bm25f(searcher, snap, units)[docs]
+    coverage = np.zeros(len(docs), np.int64)
     if len(units) <= SHORT_QUERY_WORDS:
         for unit in units:
-            coverage.update(unit.docs & final)
-
-    def key(doc: int) -> tuple[int, float, int]:
-        return coverage[doc], scores.get(doc, 0.0), snap.sort_dates[doc]
-
-    page = heapq.nlargest(end, final, key=key)[start:end]
+            coverage += np.isin(docs, np.fromiter(unit.docs, np.int64, len(unit.docs)))
+    dates = np.fromiter((snap.sort_dates[doc] for doc in docs), np.int64, len(docs))
+    # Best first: most words held, then highest score, then newest (lexsort's last key leads).
+    order = np.lexsort((-dates, -scores, -coverage))
+    top = order[:RERANK_DEPTH]
+    bonus = adjacency_bonus(searcher, snap, units, {int(doc) for doc in docs[top]})
+    if bonus:
+        scores[top] += [bonus.get(int(doc), 0.0) for doc in docs[top]]
+        top = top[np.lexsort((-dates[top], -scores[top], -coverage[top]))]
+        order = np.concatenate([top, order[RERANK_DEPTH:]])
+    page = order[start:end]
     # Integer part: words matched (short queries); fraction: BM25F, so scores fall down the list.
     return [
-        Hit(snap.asset_ids[doc], coverage[doc] + scores.get(doc, 0.0) / (scores.get(doc, 0.0) + 1))
-        for doc in page
+        Hit(snap.asset_ids[docs[i]], int(coverage[i]) + float(scores[i] / (scores[i] + 1)))
+        for i in page
     ]
 
 
