@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -177,7 +178,11 @@ def create_api_token(user: User, label: str = "") -> str:
 
 def user_for_token(token: str) -> User | None:
     """The active user a live token belongs to; notes when it was last used."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(token))
+        .options(joinedload(ApiToken.user))
+    )
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     now = utcnow()
