@@ -222,8 +222,12 @@ def run_import(
     pool = ThreadPoolExecutor(processes, thread_name_prefix="import") if processes > 1 else None
     in_flight: dict[Future, PlannedFile] = {}
     started = time.perf_counter()
+    # With several at work, the largest files go first (a rough measure of their work), so
+    # that no long file is left running alone at the end while the other workers idle.
+    # sorted() is stable: files of one size (copies among them) keep the folder's order.
+    files = plan.files if pool is None else sorted(plan.files, key=lambda f: -f.size)
     try:
-        for planned in plan.files:
+        for planned in files:
             sha256 = importer.screen(planned)
             if sha256 is None:
                 continue
