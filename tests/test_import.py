@@ -201,6 +201,19 @@ def test_one_and_two_processes_give_the_same_library(fresh_app, mixed_folder, tm
     assert summaries[0] == summaries[1]
 
 
+def test_several_workers_take_the_largest_files_first_and_copies_in_folder_order(tmp_path):
+    sizes = {"a.pdf": 10, "b.pdf": 900, "c/copy-1.pdf": 500, "c/copy-2.pdf": 500, "d.pdf": 70}
+    files = [import_plan.PlannedFile(name, tmp_path / name, size) for name, size in sizes.items()]
+    assert [f.relpath for f in bulk_import.work_order(files, 1)] == list(sizes)
+    assert [f.relpath for f in bulk_import.work_order(files, 2)] == [
+        "b.pdf",
+        "c/copy-1.pdf",
+        "c/copy-2.pdf",
+        "d.pdf",
+        "a.pdf",
+    ]
+
+
 def test_a_manifest_inside_the_folder_and_links_out_of_it_are_not_imported(app, runner, tmp_path):
     outside = write_files(tmp_path / "outside", {"secret.txt": "not for the library"})
     folder = write_files(tmp_path / "in", {"brief.txt": "The okapi brief"})

@@ -205,6 +205,16 @@ class _Importer:
             self.record(in_flight.pop(future), future.result())
 
 
+def work_order(files: list[PlannedFile], processes: int) -> list[PlannedFile]:
+    """The order to import in: the folder's, or with several at work the largest first.
+
+    Size is a rough measure of a file's work; taking the largest first means no long file is
+    left running alone at the end while the other workers idle. The sort is stable, so files
+    of one size (copies among them: the first in the folder is imported) keep their order.
+    """
+    return files if processes <= 1 else sorted(files, key=lambda f: -f.size)
+
+
 def run_import(
     plan: ImportPlan,
     user: User,
@@ -222,12 +232,8 @@ def run_import(
     pool = ThreadPoolExecutor(processes, thread_name_prefix="import") if processes > 1 else None
     in_flight: dict[Future, PlannedFile] = {}
     started = time.perf_counter()
-    # With several at work, the largest files go first (a rough measure of their work), so
-    # that no long file is left running alone at the end while the other workers idle.
-    # sorted() is stable: files of one size (copies among them) keep the folder's order.
-    files = plan.files if pool is None else sorted(plan.files, key=lambda f: -f.size)
     try:
-        for planned in files:
+        for planned in work_order(plan.files, processes):
             sha256 = importer.screen(planned)
             if sha256 is None:
                 continue
