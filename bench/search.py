@@ -8,12 +8,12 @@ product's own code (bench/corpus.py), starts the service under gunicorn as `make
 workers), warms it, and sends a fixed set of queries (1-4 words, some with facet filters, some
 misspelt, some empty) as a rep with a Bearer token, asking for the top 10 with facets, highlights
 and "did you mean". Timed with 1 client and with 8 concurrent ones: p50, p95, p99, requests per
-second, errors. The same queries are then timed against the bare index (the search_index package
+second, errors. The same queries are also timed against the bare index (the search_index package
 alone in this process: the same top 10, facets, suggestion and highlights), which shows what the
-application adds (database, audit event, JSON, HTTP). The 1-client pass and the bare index each
-run the queries `--rounds` times and keep each query's median, so that one hiccup of a shared
-machine does not make a percentile. "Did you mean" is costed as the p95 of the
-misspelt queries less the p95 of the same queries spelt right.
+application adds (database, audit event, JSON, HTTP). The 1-client pass and the bare index take
+turns, `--rounds` passes each, so both meet the machine in the same state, and each query keeps
+its median, so that one hiccup of a shared machine does not make a percentile. "Did you mean"
+is costed as the p95 of the misspelt queries less the p95 of the same queries spelt right.
 
 Prints a table, then one JSON line per measurement.
 """
@@ -177,89 +177,69 @@ def run_clients(
     return latencies, errors[0], time.perf_counter() - started
 
 
-def single_client(
-    port: int, token: str, requests: list[dict], rounds: int
-) -> tuple[list, int, float]:
-    """One client sends `requests` `rounds` times over: each request's median latency, the
-    errors, and the wall seconds of all the passes."""
-    samples: dict[int, list[float]] = {}
-    errors = 0
-    wall = 0.0
-    for _ in range(rounds):
-        latencies, failed, seconds = run_clients(port, token, requests, 1)
-        errors += failed
-        wall += seconds
-        for query_id, ms in latencies:
-            samples.setdefault(query_id, []).append(ms)
-    medians = [(query_id, statistics.median(ms)) for query_id, ms in samples.items()]
-    return medians, errors, wall
+# The bare index ----------------------------------------------------------------------------
 
 
-# The bare index -----------------------------------------------------------------------------
+class BareIndex:
+    """The search_index package alone, in this process, over the library's index: the same
+    top 10, facets, suggestion and highlights (over the same page texts, fetched untimed)."""
 
+    def __init__(self, folder: Path, queries: list[dict]) -> None:
+        from sqlalchemy import select
 
-def time_bare_index(
-    folder: Path, queries: list[dict], rounds: int
-) -> dict[int, tuple[float, float]]:
-    """Per query id: ms for the index's search alone, and with the top 10's highlights
-    (each the median of `rounds` passes over the queries)."""
-    from sqlalchemy import select
+        from collateral.extensions import db
+        from collateral.models import Asset, Page
+        from collateral.search_index import SearchIndex
+        from collateral.services.taxonomy import list_terms
 
-    from collateral.extensions import db
-    from collateral.models import Asset, Page
-    from collateral.search_index import SearchIndex, SearchQuery
-    from collateral.services.search import FACET_PARAMS
-    from collateral.services.taxonomy import list_terms
+        app = corpus.make_app(folder)
+        with app.app_context():
+            self.term_ids = {(t.kind, t.name): t.id for t in list_terms()}
+            self.index = SearchIndex(app.config["INDEX_ROOT"])
+            self.pages_of: dict[int, dict[int, list[tuple[str, str]]]] = {}
+            for query in queries:  # warm, and fetch the top 10's pages from the database
+                result = self.index.search(self.search_query(query["params"]))
+                hits = [hit.asset_id for hit in result.hits]
+                pages: dict[int, list[tuple[str, str]]] = {}
+                for asset in db.session.scalars(select(Asset).where(Asset.id.in_(hits))):
+                    version = asset.current_version
+                    if version is not None:
+                        texts = db.session.scalars(
+                            select(Page).where(Page.version_id == version.id).order_by(Page.number)
+                        )
+                        pages[asset.id] = [(page.where, page.text) for page in texts]
+                self.pages_of[query["id"]] = pages
+            db.engine.dispose()
 
-    app = corpus.make_app(folder)
-    with app.app_context():
-        ids = {(t.kind, t.name): t.id for t in list_terms()}
+    def search_query(self, params: dict):
+        from collateral.search_index import SearchQuery
+        from collateral.services.search import FACET_PARAMS
 
-        def search_query(params: dict) -> SearchQuery:
-            filters = {
-                facet: [ids[(FACET_PARAMS[facet], name)] for name in params[facet]]
-                for facet in FACET_PARAMS
-                if facet in params
-            }
-            return SearchQuery(
-                text=params["q"], filters=filters, today=date.today(), per_page=TOP, page=1
-            )
-
-        index = SearchIndex(app.config["INDEX_ROOT"])
-        pages_of: dict[int, dict[int, list[tuple[str, str]]]] = {}
-        for query in queries:  # warm, and fetch the top 10's pages from the database untimed
-            result = index.search(search_query(query["params"]))
-            hits = [hit.asset_id for hit in result.hits]
-            pages: dict[int, list[tuple[str, str]]] = {}
-            for asset in db.session.scalars(select(Asset).where(Asset.id.in_(hits))):
-                version = asset.current_version
-                if version is not None:
-                    texts = db.session.scalars(
-                        select(Page).where(Page.version_id == version.id).order_by(Page.number)
-                    )
-                    pages[asset.id] = [(page.where, page.text) for page in texts]
-            pages_of[query["id"]] = pages
-        samples: dict[int, list[tuple[float, float]]] = {}
-        for _ in range(rounds):
-            for query in queries:
-                q = search_query(query["params"])
-                started = time.perf_counter()
-                result = index.search(q)
-                searched = time.perf_counter()
-                # As the service does: the search's words and corrections, not a second parse.
-                index.highlight_many(pages_of[query["id"]], q.text, terms=result.query_terms)
-                done = time.perf_counter()
-                timing = ((searched - started) * 1000, (done - started) * 1000)
-                samples.setdefault(query["id"], []).append(timing)
-        index.close()
-        db.engine.dispose()
-    return {
-        query_id: (
-            statistics.median(t[0] for t in timings),
-            statistics.median(t[1] for t in timings),
+        filters = {
+            facet: [self.term_ids[(FACET_PARAMS[facet], name)] for name in params[facet]]
+            for facet in FACET_PARAMS
+            if facet in params
+        }
+        return SearchQuery(
+            text=params["q"], filters=filters, today=date.today(), per_page=TOP, page=1
         )
-        for query_id, timings in samples.items()
-    }
+
+    def time_pass(self, queries: list[dict]) -> list[tuple[int, float, float]]:
+        """One pass: per query id, ms for the search alone and with the top 10's highlights."""
+        timings = []
+        for query in queries:
+            q = self.search_query(query["params"])
+            started = time.perf_counter()
+            result = self.index.search(q)
+            searched = time.perf_counter()
+            # As the service does: the search's words and corrections, not a second parse.
+            self.index.highlight_many(self.pages_of[query["id"]], q.text, terms=result.query_terms)
+            done = time.perf_counter()
+            timings.append((query["id"], (searched - started) * 1000, (done - started) * 1000))
+        return timings
+
+    def close(self) -> None:
+        self.index.close()
 
 
 # One library --------------------------------------------------------------------------------
@@ -274,6 +254,35 @@ def rep_token(folder: Path) -> str:
         token = accounts.create_api_token(accounts.find_user("rep@bench.example"), "bench")
         db.engine.dispose()
     return token
+
+
+def api_row(
+    size: int,
+    clients: int,
+    latencies: list[tuple[int, float]],
+    kinds: dict[int, str],
+    errors: int,
+    seconds: float | None,
+) -> dict:
+    """The figures of one API pass; requests per second from the wall time, or for a single
+    client from the latencies themselves (the rounds' median of each query)."""
+    by_kind: dict[str, list[float]] = {}
+    for query_id, ms in latencies:
+        by_kind.setdefault(kinds[query_id], []).append(ms)
+    main = [ms for query_id, ms in latencies if kinds[query_id] != "intended"]
+    row = {
+        "bench": "search_api",
+        "assets": size,
+        "clients": clients,
+        **summary(main, seconds or sum(main) / 1000),
+        "errors": errors,
+        "by_kind_p95_ms": {k: round(percentile(v, 0.95), 1) for k, v in by_kind.items()},
+    }
+    if "typo" in by_kind and "intended" in by_kind:
+        row["did_you_mean_p95_added_ms"] = round(
+            percentile(by_kind["typo"], 0.95) - percentile(by_kind["intended"], 0.95), 1
+        )
+    return row
 
 
 def bench_library(size: int, args: argparse.Namespace, queries: list[dict]) -> list[dict]:
@@ -292,45 +301,43 @@ def bench_library(size: int, args: argparse.Namespace, queries: list[dict]) -> l
     kinds = {q["id"]: q["kind"] for q in timed}
     token = rep_token(folder)
     service = Service(folder, args.workers, args.threads)
+    bare = BareIndex(folder, timed)
     try:
         run_clients(service.port, token, timed + timed, 2)  # warm both workers
-        for clients in args.clients:
-            if clients == 1:  # each query's median of `rounds` passes, as for the bare index
-                latencies, errors, seconds = single_client(service.port, token, timed, args.rounds)
-            else:
-                sent = queries * args.concurrent_rounds
-                latencies, errors, seconds = run_clients(service.port, token, sent, clients)
-            by_kind: dict[str, list[float]] = {}
+        # One client and the bare index take turns, a pass each per round, so both meet the
+        # machine in the same state; each query keeps its median over the rounds.
+        api_ms: dict[int, list[float]] = {}
+        bare_ms: dict[int, list[tuple[float, float]]] = {}
+        errors = 0
+        wall = 0.0
+        for _ in range(args.rounds):
+            latencies, failed, seconds = run_clients(service.port, token, timed, 1)
+            errors, wall = errors + failed, wall + seconds
             for query_id, ms in latencies:
-                by_kind.setdefault(kinds[query_id], []).append(ms)
-            main = [ms for query_id, ms in latencies if kinds[query_id] != "intended"]
-            row = {
-                "bench": "search_api",
-                "assets": size,
-                "clients": clients,
-                **summary(main, seconds if clients > 1 else sum(main) / 1000),
-                "errors": errors,
-                "by_kind_p95_ms": {k: round(percentile(v, 0.95), 1) for k, v in by_kind.items()},
-            }
-            if "typo" in by_kind and "intended" in by_kind:
-                row["did_you_mean_p95_added_ms"] = round(
-                    percentile(by_kind["typo"], 0.95) - percentile(by_kind["intended"], 0.95), 1
-                )
-            rows.append(row)
+                api_ms.setdefault(query_id, []).append(ms)
+            for query_id, search_ms, total_ms in bare.time_pass(timed):
+                bare_ms.setdefault(query_id, []).append((search_ms, total_ms))
+        single = [(query_id, statistics.median(ms)) for query_id, ms in api_ms.items()]
+        rows.append(api_row(size, 1, single, kinds, errors, None))
+        for clients in (c for c in args.clients if c > 1):
+            sent = queries * args.concurrent_rounds
+            latencies, failed, seconds = run_clients(service.port, token, sent, clients)
+            rows.append(api_row(size, clients, latencies, kinds, failed, seconds))
     finally:
         service.stop()
-    bare = time_bare_index(folder, timed, args.rounds)
+        bare.close()
     for part, name in ((0, "search_only"), (1, "with_highlights")):
-        main = [t[part] for query_id, t in bare.items() if kinds[query_id] != "intended"]
-        typo = [t[part] for query_id, t in bare.items() if kinds[query_id] == "typo"]
-        right = [t[part] for query_id, t in bare.items() if kinds[query_id] == "intended"]
+        medians = {q: statistics.median(t[part] for t in ts) for q, ts in bare_ms.items()}
+        main = [ms for query_id, ms in medians.items() if kinds[query_id] != "intended"]
+        typo = [ms for query_id, ms in medians.items() if kinds[query_id] == "typo"]
+        right = [ms for query_id, ms in medians.items() if kinds[query_id] == "intended"]
         row = {"bench": "search_bare_index", "assets": size, "work": name, **summary(main)}
         if typo and right:
             added = percentile(typo, 0.95) - percentile(right, 0.95)
             row["did_you_mean_p95_added_ms"] = round(added, 1)
         rows.append(row)
     api = next(r for r in rows if r["bench"] == "search_api" and r["clients"] == 1)
-    bare_p95 = rows[-1]["p95_ms"]
+    bare_p95 = rows[-1]["p95_ms"]  # with highlights, as the API answers
     rows.append(
         {
             "bench": "search_overhead",
