@@ -72,7 +72,7 @@ class SearchIndex:
 
     def asset_ids(self) -> set[int]:
         """Every asset id in the index, whatever its status (for consistency checks)."""
-        return self._searchers.read(lambda _, snap: {snap.asset_ids[doc] for doc in snap.live})
+        return self._searchers.read(lambda _, snap: {int(snap.asset_ids[doc]) for doc in snap.live})
 
     def fingerprints(self) -> dict[int, int] | None:
         """Each indexed asset id with its document's fingerprint (see `document_fingerprint`).
@@ -87,7 +87,7 @@ class SearchIndex:
             if not reader.has_column("fingerprint"):
                 return None
             column = reader.column_reader("fingerprint")
-            return {snap.asset_ids[doc]: column[doc] for doc in snap.live}
+            return {int(snap.asset_ids[doc]): column[doc] for doc in snap.live}
 
         return self._searchers.read(read)
 

@@ -56,20 +56,13 @@ def bm25f(searcher: Searcher, snap: Snapshot, units: Sequence[Unit]) -> np.ndarr
         for name, boost in TEXT_FIELDS.items():
             if name not in searcher.schema:  # an index built before the field existed
                 continue
-            norms = _length_norms(searcher, snap, name)
+            norms = snap.length_norms(searcher, name, TITLE_B if name == "title" else B)
             for stem in unit.stems:
                 found = snap.postings(reader, name, stem)
                 if found.size:
                     counts[found.docs] += boost * found.counts / norms[found.docs]
         scores += weight * counts * (K1 + 1) / (counts + K1)
     return scores
-
-
-def _length_norms(searcher: Searcher, snap: Snapshot, name: str) -> np.ndarray:
-    """BM25's length discount of each document's `name` field."""
-    b = TITLE_B if name == "title" else B
-    average = searcher.avg_field_length(name) or 1.0
-    return (1 - b) + b * snap.field_lengths(searcher.reader(), name) / average
 
 
 def adjacency_bonus(

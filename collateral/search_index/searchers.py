@@ -28,23 +28,26 @@ T = TypeVar("T")
 class Snapshot:
     """Per-document values and facet doc sets of one index generation, shared by searchers."""
 
-    asset_ids: list[int]
-    sort_dates: list[int]
+    asset_ids: np.ndarray  # int64 by document number, so a whole result set is one lookup
+    sort_dates: np.ndarray
     live: frozenset[int]
     facet_docs: dict[str, dict[int, frozenset[int]]]
     visible: dict[tuple, frozenset[int]] = field(default_factory=dict)
-    lengths: dict[str, np.ndarray] = field(default_factory=dict)
+    norms: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
     spelling: dict[str, list[str]] | None = None
     _postings: OrderedDict[tuple[str, str], Postings] = field(default_factory=OrderedDict)
     _postings_held: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def field_lengths(self, reader: IndexReader, name: str) -> np.ndarray:
-        """Each document's length in words in field `name`, read once per generation."""
-        if name not in self.lengths:
-            # Two threads may both read it; either array is right.
-            self.lengths[name] = field_lengths(reader, name)
-        return self.lengths[name]
+    def length_norms(self, searcher: Searcher, name: str, b: float) -> np.ndarray:
+        """BM25's length discount of each document's field `name` ((1 - b) + b * length over
+        the average length), computed once per generation rather than per query word."""
+        key = (name, b)
+        if key not in self.norms:
+            # Two threads may both compute it; either array is right.
+            average = searcher.avg_field_length(name) or 1.0
+            self.norms[key] = (1 - b) + b * field_lengths(searcher.reader(), name) / average
+        return self.norms[key]
 
     def spelling_words(self, reader: IndexReader) -> dict[str, list[str]]:
         """The index's unstemmed words by first letter, for typo correction; read once."""
@@ -162,8 +165,8 @@ class SearcherPool:
             facet_docs[name] = by_term
         empty = reader.doc_count_all() == 0  # an empty index's reader has no columns
         snapshot = Snapshot(
-            asset_ids=[] if empty else list(reader.column_reader("asset_id")),
-            sort_dates=[] if empty else list(reader.column_reader("sort_date")),
+            asset_ids=_column_array(reader, "asset_id", empty),
+            sort_dates=_column_array(reader, "sort_date", empty),
             live=frozenset(reader.all_doc_ids()),
             facet_docs=facet_docs,
         )
@@ -180,3 +183,10 @@ class SearcherPool:
             self._snapshots.clear()
         for pooled in idle:
             pooled.searcher.close()
+
+
+def _column_array(reader: IndexReader, name: str, empty: bool) -> np.ndarray:
+    """A numeric column of every document, by document number (an empty index has none)."""
+    if empty:
+        return np.empty(0, np.int64)
+    return np.asarray(list(reader.column_reader(name)), np.int64)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,15 +32,7 @@ def search_page(searcher: Searcher, snap: Snapshot, q: SearchQuery) -> SearchRes
     if units and q.sort == "relevance":
         hits = _ranked(searcher, snap, units, final, start, end)
     else:
-        popularity = (q.popularity or {}) if q.sort == "popular" else None
-
-        def key(doc: int) -> tuple[int, int, int]:
-            aid = snap.asset_ids[doc]
-            rank = 0 if popularity is None else popularity.get(aid, 0)
-            return rank, snap.sort_dates[doc], aid
-
-        page = heapq.nlargest(end, final, key=key)[start:end]
-        hits = [Hit(snap.asset_ids[doc], None) for doc in page]
+        hits = _newest(snap, final, q.popularity if q.sort == "popular" else None, start, end)
 
     facets: dict[str, dict[int, int]] = {}
     if q.with_facets:
@@ -120,6 +111,19 @@ def _filter_sets(
 SHORT_QUERY_WORDS = 3
 
 
+def _newest(
+    snap: Snapshot, final: set[int], popularity: Mapping[int, int] | None, start: int, end: int
+) -> list[Hit]:
+    """Most downloaded first when `popularity` is given, then newest, then highest id."""
+    docs = np.fromiter(final, np.int64, len(final))
+    ids = snap.asset_ids[docs]
+    ranks = np.zeros(len(docs), np.int64)
+    if popularity:
+        ranks = np.fromiter((popularity.get(i, 0) for i in ids.tolist()), np.int64, len(docs))
+    order = np.lexsort((-ids, -snap.sort_dates[docs], -ranks))[start:end]  # last key leads
+    return [Hit(int(ids[i]), None) for i in order]
+
+
 def _ranked(
     searcher: Searcher,
     snap: Snapshot,
@@ -138,7 +142,7 @@ def _ranked(
     if len(units) <= SHORT_QUERY_WORDS:
         for unit in units:
             coverage += np.isin(docs, np.fromiter(unit.docs, np.int64, len(unit.docs)))
-    dates = np.fromiter((snap.sort_dates[doc] for doc in docs), np.int64, len(docs))
+    dates = snap.sort_dates[docs]
     # Best first: most words held, then highest score, then newest (lexsort's last key leads).
     order = np.lexsort((-dates, -scores, -coverage))
     top = order[:RERANK_DEPTH]
@@ -150,7 +154,7 @@ def _ranked(
     page = order[start:end]
     # Integer part: words matched (short queries); fraction: BM25F, so scores fall down the list.
     return [
-        Hit(snap.asset_ids[docs[i]], int(coverage[i]) + float(scores[i] / (scores[i] + 1)))
+        Hit(int(snap.asset_ids[docs[i]]), int(coverage[i]) + float(scores[i] / (scores[i] + 1)))
         for i in page
     ]
 
