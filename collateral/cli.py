@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from .errors import ServiceError
+from .models import ROLES
 from .services import (
     accounts,
     backup,
@@ -40,7 +41,7 @@ def init_db_command() -> None:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["rep", "marketer", "manager", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", default="")
 @with_appcontext

@@ -1,63 +1,120 @@
-"""Who may do what: route decorators and the object rules services call."""
+"""Who may do what: named capabilities mapped to roles once, the route decorator that asks for
+them, and the object rules services call.
+
+Routes, templates and the command line speak only of capabilities; only `GRANTS` below names
+which roles hold each one. Admins hold every capability.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from flask_login import current_user
 
 from .errors import Forbidden, NotSignedIn
+from .models import ROLES
 
 if TYPE_CHECKING:
     from .models import Asset, User
 
-EDITORS = ("marketer", "admin")
-AUDITORS = ("manager", "admin")
-OLD_VERSION_READERS = ("marketer", "manager", "admin")
+
+class Capability(StrEnum):
+    """What a signed-in user may be allowed to do."""
+
+    BROWSE = "browse"  # search, view and download published collateral; own account
+    SHARE = "share"  # send collateral to buyers; make collections
+    UPLOAD = "upload"  # upload, edit, version, archive and restore assets; own assets
+    SEE_DRAFTS = "see_drafts"  # drafts, archived and expired assets
+    READ_OLD_VERSIONS = "read_old_versions"  # download a version that is not current
+    READ_USAGE = "read_usage"  # content reports: overview, unused content, searches
+    READ_PEOPLE = "read_people"  # figures per person and the top-assets ranking
+    AUDIT = "audit"  # the audit log
+    ASSIGN_OWNERS = "assign_owners"  # give an asset to another owner
+    ADMINISTER = "administer"  # users and the taxonomy
 
 
-def has_role(user: User, *roles: str) -> bool:
-    """Admins may do everything; others only what their role is listed for."""
-    return user.role == "admin" or user.role in roles
+BROWSE = Capability.BROWSE
+SHARE = Capability.SHARE
+UPLOAD = Capability.UPLOAD
+SEE_DRAFTS = Capability.SEE_DRAFTS
+READ_OLD_VERSIONS = Capability.READ_OLD_VERSIONS
+READ_USAGE = Capability.READ_USAGE
+READ_PEOPLE = Capability.READ_PEOPLE
+AUDIT = Capability.AUDIT
+ASSIGN_OWNERS = Capability.ASSIGN_OWNERS
+ADMINISTER = Capability.ADMINISTER
+
+EVERYONE = frozenset(ROLES)
+
+# The one place that says which roles hold which capability (admin holds all of them).
+GRANTS: dict[Capability, frozenset[str]] = {
+    BROWSE: EVERYONE,
+    SHARE: EVERYONE,
+    UPLOAD: frozenset({"marketer", "admin"}),
+    SEE_DRAFTS: frozenset({"marketer", "admin"}),
+    READ_OLD_VERSIONS: frozenset({"marketer", "manager", "admin"}),
+    READ_USAGE: frozenset({"marketer", "manager", "admin"}),
+    READ_PEOPLE: frozenset({"manager", "admin"}),
+    AUDIT: frozenset({"manager", "admin"}),
+    ASSIGN_OWNERS: frozenset({"admin"}),
+    ADMINISTER: frozenset({"admin"}),
+}
+assert set(GRANTS) == set(Capability), "every capability is granted to some roles"
 
 
-def roles_required(*roles: str) -> Callable:
-    """Route decorator: signed in (401) and one of `roles` (403); no roles means any signed-in."""
+def roles_with(capability: Capability) -> frozenset[str]:
+    """The roles that hold `capability`."""
+    return GRANTS[Capability(capability)]
+
+
+def can(user: User | None, capability: Capability | str) -> bool:
+    """Whether `user`'s role holds `capability` (an anonymous user holds none); an unknown
+    name is an error, so a misspelt capability in a template fails loudly."""
+    return getattr(user, "role", None) in GRANTS[Capability(capability)]
+
+
+def requires(capability: Capability) -> Callable:
+    """Route decorator: signed in (401) and holding `capability` (403).
+
+    The capability is kept on the view as `required_capability`, so the role x route test can
+    check that every route has decided who may call it.
+    """
+    capability = Capability(capability)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 raise NotSignedIn("Sign in first.")
-            if roles and not has_role(current_user, *roles):
+            if not can(current_user, capability):
+                allowed = " or ".join(r for r in ROLES if r in GRANTS[capability])
                 raise Forbidden(
-                    f"Your role ({current_user.role}) may not do this; it needs "
-                    f"{' or '.join(r for r in roles)}."
+                    f"Your role ({current_user.role}) may not do this; it needs {allowed}."
                 )
             return view(*args, **kwargs)
 
+        wrapped.required_capability = capability
         return wrapped
 
     return decorator
 
 
-def can_edit_assets(user: User) -> bool:
-    return has_role(user, *EDITORS)
-
-
-def can_see_unpublished(user: User) -> bool:
-    """Marketers and admins see drafts, archived and expired assets; others only live ones."""
-    return has_role(user, *EDITORS)
-
-
 def can_view_asset(user: User, asset: Asset, today: date) -> bool:
-    if can_see_unpublished(user):
+    """Those who see drafts see every asset; others only published, unexpired ones."""
+    if can(user, SEE_DRAFTS):
         return True
     return asset.status == "published" and not asset.is_expired(today)
 
 
-def can_download_old_versions(user: User) -> bool:
-    return has_role(user, *OLD_VERSION_READERS)
+def can_edit_asset(user: User, asset: Asset | None = None) -> bool:
+    """Editors may edit any asset (ownership says who is responsible, not who may edit)."""
+    return can(user, UPLOAD)
+
+
+def may_own_assets(user: User) -> bool:
+    """Only those who may upload can be named an asset's owner."""
+    return user.role in GRANTS[UPLOAD]

@@ -238,13 +238,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def role_helpers():
-        from .permissions import AUDITORS, EDITORS, has_role
+        from .permissions import can
 
-        def user_can(kind: str) -> bool:
-            if not current_user.is_authenticated:
-                return False
-            roles = {"edit": EDITORS, "audit": AUDITORS, "admin": ("admin",)}[kind]
-            return has_role(current_user, *roles)
+        def user_can(capability: str) -> bool:
+            """Templates ask by capability name: `user_can('upload')`."""
+            return can(current_user, capability)
 
         def url_with(**changes) -> str:
             """This page's URL with some query parameters changed (None removes one)."""

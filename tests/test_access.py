@@ -3,13 +3,21 @@
 import pytest
 
 from collateral.api.openapi import PATHS
+from collateral.permissions import (
+    ADMINISTER,
+    AUDIT,
+    BROWSE,
+    READ_PEOPLE,
+    READ_USAGE,
+    UPLOAD,
+    Capability,
+    roles_with,
+)
 from tests.conftest import ROLES
 from tests.factories import file_field, make_pdf, multipart
 
-ALL = set(ROLES)
-EDITORS = {"marketer", "admin"}
-AUDITORS = {"manager", "admin"}
-ADMIN = {"admin"}
+# Who may call each route is decided once, by the capability its table row names; the roles
+# expected to pass come from permissions.GRANTS, so the map and the routes are tested together.
 
 
 @pytest.fixture
@@ -36,35 +44,38 @@ def api_request(api, role, method, path, asset_id):
 
 
 API_RULES = [
-    ("GET", "/api/v1/taxonomy", ALL),
-    ("POST", "/api/v1/taxonomy/products", ADMIN),
-    ("GET", "/api/v1/assets", ALL),
-    ("POST", "/api/v1/assets", EDITORS),
-    ("GET", "/api/v1/assets/{id}", ALL),
-    ("PATCH", "/api/v1/assets/{id}", EDITORS),
-    ("POST", "/api/v1/assets/{id}/versions", EDITORS),
-    ("POST", "/api/v1/assets/{id}/archive", EDITORS),
-    ("GET", "/api/v1/assets/{id}/thumbnail", ALL),
-    ("GET", "/api/v1/assets/{id}/download", ALL),
-    ("GET", "/api/v1/events", AUDITORS),
-    ("GET", "/api/v1/events.csv", AUDITORS),
+    ("GET", "/api/v1/taxonomy", BROWSE),
+    ("POST", "/api/v1/taxonomy/products", ADMINISTER),
+    ("GET", "/api/v1/assets", BROWSE),
+    ("POST", "/api/v1/assets", UPLOAD),
+    ("GET", "/api/v1/assets/{id}", BROWSE),
+    ("PATCH", "/api/v1/assets/{id}", UPLOAD),
+    ("POST", "/api/v1/assets/{id}/versions", UPLOAD),
+    ("POST", "/api/v1/assets/{id}/archive", UPLOAD),
+    ("GET", "/api/v1/assets/{id}/thumbnail", BROWSE),
+    ("GET", "/api/v1/assets/{id}/download", BROWSE),
+    ("GET", "/api/v1/events", AUDIT),
+    ("GET", "/api/v1/events.csv", AUDIT),
     *[
-        ("GET", f"/api/v1/reports/{name}{suffix}", allowed)
-        for name, allowed in (
-            ("overview", AUDITORS | EDITORS),
-            ("top-assets", AUDITORS),
-            ("stale", AUDITORS | EDITORS),
-            ("searches", AUDITORS | EDITORS),
-            ("users", AUDITORS),
+        ("GET", f"/api/v1/reports/{name}{suffix}", capability)
+        for name, capability in (
+            ("overview", READ_USAGE),
+            ("top-assets", READ_PEOPLE),
+            ("stale", READ_USAGE),
+            ("searches", READ_USAGE),
+            ("users", READ_PEOPLE),
         )
         for suffix in ("", ".csv")
     ],
 ]
+# Routes anyone may call, signed in or not.
+PUBLIC_API = {("GET", "/api/v1/openapi.json")}
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
-@pytest.mark.parametrize(("method", "path", "allowed"), API_RULES)
-def test_api_role_matrix(api, asset_id, role, method, path, allowed):
+@pytest.mark.parametrize(("method", "path", "capability"), API_RULES)
+def test_api_role_matrix(api, asset_id, role, method, path, capability):
+    allowed = roles_with(capability)
     response = api_request(api, role, method, path, asset_id)
     if role is None:
         expected = {401}
@@ -87,7 +98,7 @@ def test_every_api_route_is_in_the_matrix_and_the_spec(app):
         if rule.rule.startswith("/api/"):
             path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
             routes |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
-    covered = {(m, p) for m, p, _ in API_RULES} | {("GET", "/api/v1/openapi.json")}
+    covered = {(m, p) for m, p, _ in API_RULES} | PUBLIC_API
     assert routes == covered
     spec = {
         (m.upper(), p.replace("{asset_id}", "{id}").replace("{kind}", "products"))
@@ -114,41 +125,43 @@ def sign_in_session(client, app, role):
 
 
 PAGE_RULES = [
-    ("GET", "/", ALL),
-    ("GET", "/assets/{id}", ALL),
-    ("GET", "/assets/{id}/download", ALL),
-    ("GET", "/assets/{id}/thumbnail.jpg", ALL),
-    ("GET", "/assets/{id}/pages/{page}.jpg", ALL),
-    ("GET", "/upload", EDITORS),
-    ("POST", "/upload", EDITORS),
-    ("GET", "/assets/{id}/edit", EDITORS),
-    ("POST", "/assets/{id}/edit", EDITORS),
-    ("POST", "/assets/{id}/archive", EDITORS),
-    ("POST", "/assets/{id}/restore", EDITORS),
-    ("GET", "/assets/{id}/versions/new", EDITORS),
-    ("POST", "/assets/{id}/versions/new", EDITORS),
-    ("GET", "/mine", EDITORS),
-    ("GET", "/incomplete", EDITORS),
-    ("GET", "/admin/users", ADMIN),
-    ("POST", "/admin/users", ADMIN),
-    ("POST", "/admin/users/{user}", ADMIN),
-    ("GET", "/admin/taxonomy", ADMIN),
-    ("POST", "/admin/taxonomy", ADMIN),
-    ("POST", "/admin/taxonomy/{term}/rename", ADMIN),
-    ("POST", "/admin/taxonomy/{term}/move", ADMIN),
-    ("POST", "/admin/taxonomy/{term}/retire", ADMIN),
-    ("POST", "/admin/taxonomy/{term}/restore", ADMIN),
-    ("POST", "/admin/taxonomy/{term}/merge", ADMIN),
-    ("GET", "/account", ALL),
-    ("POST", "/account/tokens", ALL),
-    ("GET", "/reports/events", AUDITORS),
-    ("GET", "/reports/", EDITORS | AUDITORS),
-    ("GET", "/reports/top", AUDITORS),
-    ("GET", "/reports/unused", EDITORS | AUDITORS),
-    ("GET", "/reports/searches", EDITORS | AUDITORS),
-    ("GET", "/reports/people", AUDITORS),
-    ("GET", "/reports/people/{user}", AUDITORS),
+    ("GET", "/", BROWSE),
+    ("GET", "/assets/{id}", BROWSE),
+    ("GET", "/assets/{id}/download", BROWSE),
+    ("GET", "/assets/{id}/thumbnail.jpg", BROWSE),
+    ("GET", "/assets/{id}/pages/{page}.jpg", BROWSE),
+    ("GET", "/upload", UPLOAD),
+    ("POST", "/upload", UPLOAD),
+    ("GET", "/assets/{id}/edit", UPLOAD),
+    ("POST", "/assets/{id}/edit", UPLOAD),
+    ("POST", "/assets/{id}/archive", UPLOAD),
+    ("POST", "/assets/{id}/restore", UPLOAD),
+    ("GET", "/assets/{id}/versions/new", UPLOAD),
+    ("POST", "/assets/{id}/versions/new", UPLOAD),
+    ("GET", "/mine", UPLOAD),
+    ("GET", "/incomplete", UPLOAD),
+    ("GET", "/admin/users", ADMINISTER),
+    ("POST", "/admin/users", ADMINISTER),
+    ("POST", "/admin/users/{user}", ADMINISTER),
+    ("GET", "/admin/taxonomy", ADMINISTER),
+    ("POST", "/admin/taxonomy", ADMINISTER),
+    ("POST", "/admin/taxonomy/{term}/rename", ADMINISTER),
+    ("POST", "/admin/taxonomy/{term}/move", ADMINISTER),
+    ("POST", "/admin/taxonomy/{term}/retire", ADMINISTER),
+    ("POST", "/admin/taxonomy/{term}/restore", ADMINISTER),
+    ("POST", "/admin/taxonomy/{term}/merge", ADMINISTER),
+    ("GET", "/account", BROWSE),
+    ("POST", "/account/tokens", BROWSE),
+    ("GET", "/reports/events", AUDIT),
+    ("GET", "/reports/", READ_USAGE),
+    ("GET", "/reports/top", READ_PEOPLE),
+    ("GET", "/reports/unused", READ_USAGE),
+    ("GET", "/reports/searches", READ_USAGE),
+    ("GET", "/reports/people", READ_PEOPLE),
+    ("GET", "/reports/people/{user}", READ_PEOPLE),
 ]
+# The one page route the matrix does not call (it needs a token made first), with its rule.
+UNCALLED_PAGE_RULES = [("POST", "/account/tokens/{token}/revoke", BROWSE)]
 
 
 def product_ids(app) -> dict[str, int]:
@@ -181,8 +194,9 @@ def page_form(path, role, terms=None):
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
-@pytest.mark.parametrize(("method", "path", "allowed"), PAGE_RULES)
-def test_page_role_matrix(app, client, asset_id, role, method, path, allowed):
+@pytest.mark.parametrize(("method", "path", "capability"), PAGE_RULES)
+def test_page_role_matrix(app, client, asset_id, role, method, path, capability):
+    allowed = roles_with(capability)
     terms = product_ids(app)
     path = path.format(term=terms["Beacon Analytics"], id=asset_id, user=1, page=1)
     if role:
@@ -216,5 +230,37 @@ def test_every_page_route_is_in_the_matrix(app):
         path = path.replace("<int:token_id>", "{token}").replace("<int:page_number>", "{page}")
         path = path.replace("<int:term_id>", "{term}")
         pages |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
-    covered = {(m, p) for m, p, _ in PAGE_RULES} | {("POST", "/account/tokens/{token}/revoke")}
+    covered = {(m, p) for m, p, _ in PAGE_RULES + UNCALLED_PAGE_RULES}
     assert pages == covered
+
+
+def _route_path(rule) -> str:
+    path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
+    path = path.replace("<int:user_id>", "{user}").replace("<int:token_id>", "{token}")
+    return path.replace("<int:page_number>", "{page}").replace("<int:term_id>", "{term}")
+
+
+def test_every_route_declares_the_capability_its_table_row_names(app):
+    """A route decides who may call it with `requires(CAPABILITY)`: a new route without one, or
+    with another than the table says, fails here (sign-in pages and static files are public)."""
+    table = {(m, p): c for m, p, c in API_RULES + PAGE_RULES + UNCALLED_PAGE_RULES}
+    public = {(m, p) for m, p in PUBLIC_API}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("static", "auth.login", "auth.logout"):  # open to anyone
+            assert getattr(app.view_functions[rule.endpoint], "required_capability", None) is None
+            continue
+        view = app.view_functions[rule.endpoint]
+        declared = getattr(view, "required_capability", None)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            key = (method, _route_path(rule))
+            if key in public:
+                assert declared is None, key
+            elif key in table:
+                assert declared == table[key], (key, declared, table[key])
+            else:
+                assert declared is not None, f"{key} ({rule.endpoint}) has no requires()"
+
+
+def test_every_capability_is_granted_and_admins_hold_all():
+    for capability in Capability:
+        assert "admin" in roles_with(capability), capability

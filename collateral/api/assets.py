@@ -6,7 +6,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from ..errors import InvalidInput
-from ..permissions import EDITORS, roles_required
+from ..permissions import BROWSE, UPLOAD, requires
 from ..query_params import json_object
 from ..services import assets as asset_service
 from ..services.audit import search_origin
@@ -24,7 +24,7 @@ from .uploads import (
 
 
 @api_bp.get("/assets")
-@roles_required()
+@requires(BROWSE)
 def list_assets():
     outcome = search_assets(current_user, parse_search_params(request.args))
     return jsonify(
@@ -44,7 +44,7 @@ def list_assets():
 
 
 @api_bp.post("/assets")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def create_asset():
     file = uploaded_file()
     asset = asset_service.create_asset(
@@ -61,21 +61,21 @@ def create_asset():
 
 
 @api_bp.get("/assets/<int:asset_id>")
-@roles_required()
+@requires(BROWSE)
 def get_asset(asset_id: int):
     origin = search_origin(current_user, request.args.get("search"))
     return jsonify(asset_json(asset_service.view_asset(current_user, asset_id, origin)))
 
 
 @api_bp.patch("/assets/<int:asset_id>")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def update_asset(asset_id: int):
     body = json_object(request)
     return jsonify(asset_json(asset_service.update_asset(current_user, asset_id, body)))
 
 
 @api_bp.post("/assets/<int:asset_id>/versions")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def add_version(asset_id: int):
     file = uploaded_file()
     unknown = unknown_field(("note", *UPLOAD_OPTIONS))
@@ -99,18 +99,18 @@ def add_version(asset_id: int):
 
 
 @api_bp.post("/assets/<int:asset_id>/archive")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def archive_asset(asset_id: int):
     return jsonify(asset_json(asset_service.archive_asset(current_user, asset_id)))
 
 
 @api_bp.get("/assets/<int:asset_id>/download")
-@roles_required()
+@requires(BROWSE)
 def download_asset(asset_id: int):
     return send_download(asset_id)
 
 
 @api_bp.get("/assets/<int:asset_id>/thumbnail")
-@roles_required()
+@requires(BROWSE)
 def asset_thumbnail(asset_id: int):
     return send_thumbnail(asset_id)

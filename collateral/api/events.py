@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request, stream_with_context
 
-from ..permissions import AUDITORS, roles_required
+from ..permissions import AUDIT, requires
 from ..query_params import MAX_PAGE, parse_event_filters, positive_int
 from ..services.audit import iter_events_csv, list_events
 from . import api_bp
 
 
 @api_bp.get("/events")
-@roles_required(*AUDITORS)
+@requires(AUDIT)
 def get_events():
     filters = parse_event_filters(request.args)
     page = positive_int(request.args.get("page"), "page", 1, MAX_PAGE)
@@ -21,7 +21,7 @@ def get_events():
 
 
 @api_bp.get("/events.csv")
-@roles_required(*AUDITORS)
+@requires(AUDIT)
 def get_events_csv():
     filters = parse_event_filters(request.args)
     return Response(

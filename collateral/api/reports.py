@@ -9,15 +9,11 @@ from typing import Any
 
 from flask import Response, jsonify, request, stream_with_context
 
-from ..permissions import AUDITORS, roles_required
+from ..permissions import READ_PEOPLE, READ_USAGE, requires
 from ..services import reports
 from ..services.audit import _csv_safe
 from . import api_bp
 from .serializers import iso
-
-# Marketers see what content is used and what people look for; people's own figures and the
-# top-assets ranking stay with managers (and admins), as the contract says.
-CONTENT_READERS = ("manager", "marketer", "admin")
 
 
 def _asset(asset) -> dict[str, Any]:
@@ -131,60 +127,60 @@ def _overview() -> dict[str, Any]:
 
 
 @api_bp.get("/reports/overview")
-@roles_required(*CONTENT_READERS)
+@requires(READ_USAGE)
 def report_overview():
     return jsonify(_overview())
 
 
 @api_bp.get("/reports/overview.csv")
-@roles_required(*CONTENT_READERS)
+@requires(READ_USAGE)
 def report_overview_csv():
     return _csv("overview", OVERVIEW_COLUMNS, _overview()["points"])
 
 
 @api_bp.get("/reports/top-assets")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def report_top_assets():
     return jsonify(_rows(reports.top_assets, _top))
 
 
 @api_bp.get("/reports/top-assets.csv")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def report_top_assets_csv():
     return _csv("top-assets", TOP_COLUMNS, _rows(reports.top_assets, _top))
 
 
 @api_bp.get("/reports/stale")
-@roles_required(*CONTENT_READERS)
+@requires(READ_USAGE)
 def report_stale():
     return jsonify(_rows(reports.stale_assets, _stale))
 
 
 @api_bp.get("/reports/stale.csv")
-@roles_required(*CONTENT_READERS)
+@requires(READ_USAGE)
 def report_stale_csv():
     return _csv("stale", STALE_COLUMNS, _rows(reports.stale_assets, _stale))
 
 
 @api_bp.get("/reports/searches")
-@roles_required(*CONTENT_READERS)
+@requires(READ_USAGE)
 def report_searches():
     return jsonify(_rows(reports.searches, _search))
 
 
 @api_bp.get("/reports/searches.csv")
-@roles_required(*CONTENT_READERS)
+@requires(READ_USAGE)
 def report_searches_csv():
     return _csv("searches", SEARCH_COLUMNS, _rows(reports.searches, _search))
 
 
 @api_bp.get("/reports/users")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def report_users():
     return jsonify(_rows(reports.users_report, _user))
 
 
 @api_bp.get("/reports/users.csv")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def report_users_csv():
     return _csv("users", USER_COLUMNS, _rows(reports.users_report, _user))

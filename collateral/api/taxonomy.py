@@ -3,20 +3,20 @@
 from flask import jsonify, request
 
 from ..errors import NotFound
-from ..permissions import roles_required
+from ..permissions import ADMINISTER, BROWSE, requires
 from ..query_params import json_object
 from ..services import taxonomy
 from . import api_bp
 
 
 @api_bp.get("/taxonomy")
-@roles_required()
+@requires(BROWSE)
 def get_taxonomy():
     return jsonify(taxonomy.taxonomy_names())
 
 
 @api_bp.post("/taxonomy/<kind>")
-@roles_required("admin")
+@requires(ADMINISTER)
 def add_term(kind: str):
     if kind not in taxonomy.KIND_FOR_PLURAL:
         raise NotFound(f"No taxonomy kind {kind!r}; use {', '.join(taxonomy.PLURALS.values())}.")

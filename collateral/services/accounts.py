@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, utcnow
+from ..permissions import ADMINISTER, roles_with
 from .audit import current_actor, record_event
 
 MIN_PASSWORD_LENGTH = 10
@@ -134,10 +135,11 @@ def update_user(
     if role is not None and role not in ROLES:
         raise InvalidInput(f"role: must be one of {', '.join(ROLES)}.", field="role")
     before = {"role": user.role, "active": user.active, "name": user.name}
+    administrators = roles_with(ADMINISTER)
     losing_admin = (
-        user.role == "admin"
+        user.role in administrators
         and user.active
-        and ((role is not None and role != "admin") or active is False)
+        and ((role is not None and role not in administrators) or active is False)
     )
     if losing_admin and _active_admins() <= 1:
         raise Conflict("This is the last active admin; make someone else admin first.")
@@ -159,7 +161,9 @@ def update_user(
 
 def _active_admins() -> int:
     return db.session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+        select(func.count(User.id)).where(
+            User.role.in_(roles_with(ADMINISTER)), User.active.is_(True)
+        )
     )
 
 

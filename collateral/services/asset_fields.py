@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import STATUSES, Asset, Term, User
+from ..permissions import may_own_assets
 from .taxonomy import resolve_terms
 
 FIELDS = (
@@ -106,9 +107,6 @@ def _date(value: Any) -> date | None:
     )
 
 
-OWNER_ROLES = ("marketer", "admin")
-
-
 def _owner(value: Any, current: Asset | None) -> User:
     """The marketer or admin an asset is given to, by email; re-sending the owner it has
     (even one since deactivated) changes nothing."""
@@ -116,7 +114,7 @@ def _owner(value: Any, current: Asset | None) -> User:
     if current is not None and current.owner.email.lower() == email.lower():
         return current.owner
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if user is None or not user.active or user.role not in OWNER_ROLES:
+    if user is None or not user.active or not may_own_assets(user):
         raise InvalidInput(
             f"owner: {email!r} is not an active marketer or admin; give the email of one.",
             field="owner",

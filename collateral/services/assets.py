@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Asset, User, utcnow
-from ..permissions import can_edit_assets, can_view_asset, has_role
+from ..permissions import ASSIGN_OWNERS, UPLOAD, can, can_view_asset
 from .asset_fields import AssetFields, parse_asset_fields
 from .audit import note_refusal, record_event
 from .indexing import apply_pending_index_updates, queue_index_update
@@ -74,7 +74,7 @@ def _apply_fields(asset: Asset, fields: AssetFields) -> dict[str, list[Any]]:
 
 
 def require_editor(user: User) -> None:
-    if not can_edit_assets(user):
+    if not can(user, UPLOAD):
         raise Forbidden("Only marketers and admins can change collateral.")
 
 
@@ -82,7 +82,7 @@ def _check_owner_change(user: User, fields: AssetFields, current_owner_id: int) 
     """Only admins reassign ownership; giving the owner it already has changes nothing."""
     if fields.owner is None or fields.owner.id == current_owner_id:
         fields.owner = None
-    elif not has_role(user, "admin"):
+    elif not can(user, ASSIGN_OWNERS):
         raise Forbidden("Only admins can give an asset to someone else.")
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from ..errors import Forbidden, InvalidInput, NotFound, Unreadable
 from ..extensions import db
 from ..models import Asset, User, Version
-from ..permissions import can_download_old_versions
+from ..permissions import READ_OLD_VERSIONS, can
 from ..previews import PageImageUnavailable, page_image_in_child
 from .assets import get_asset
 from .audit import record_event
@@ -36,7 +36,7 @@ def visible_version(user: User, asset_id: int, version_number: int | None) -> Ve
     if version_number is None:
         version = asset.current_version
     else:
-        if version_number != asset.current_version_number and not can_download_old_versions(user):
+        if version_number != asset.current_version_number and not can(user, READ_OLD_VERSIONS):
             raise Forbidden("Only marketers, managers and admins can download older versions.")
         version = next((v for v in asset.versions if v.number == version_number), None)
     if version is None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import User
-from ..permissions import can_edit_assets, has_role
+from ..permissions import ADMINISTER, ASSIGN_OWNERS, UPLOAD, can, roles_with
 from .accounts import find_user
 from .asset_fields import FIELDS, LIST_FIELDS, MAX_TITLE, AssetFields, parse_asset_fields
 
@@ -63,13 +63,16 @@ def importing_user(email: str | None) -> User:
             raise InvalidInput(f"--as: no user with the email {email}.")
         if not user.active:
             raise InvalidInput(f"--as: {user.email} is deactivated.")
-        if not can_edit_assets(user):
+        if not can(user, UPLOAD):
             raise InvalidInput(
                 f"--as: {user.email} is a {user.role}; only marketers and admins add collateral."
             )
         return user
     admin = db.session.scalar(
-        select(User).where(User.role == "admin", User.active.is_(True)).order_by(User.id).limit(1)
+        select(User)
+        .where(User.role.in_(roles_with(ADMINISTER)), User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
     )
     if admin is None:
         raise InvalidInput("No active admin to import as; pass --as EMAIL of a marketer or admin.")
@@ -217,7 +220,7 @@ def _fields_for(planned: PlannedFile, row: ManifestRow | None, user: User) -> As
                 raw[column] = value
     raw.setdefault("title", title_from_filename(PurePosixPath(planned.relpath).name))
     fields = parse_asset_fields(raw, partial=False)
-    if fields.owner is not None and fields.owner.id != user.id and not has_role(user, "admin"):
+    if fields.owner is not None and fields.owner.id != user.id and not can(user, ASSIGN_OWNERS):
         raise InvalidInput("owner: only admins give an asset to someone else; import --as one.")
     return fields
 

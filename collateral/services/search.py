@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import FULL_ASSET, STATUSES, Asset, Page, User
-from ..permissions import can_see_unpublished, can_view_asset
+from ..permissions import SEE_DRAFTS, can, can_view_asset
 from ..query_params import positive_int
 from ..search_index import FACET_FIELDS, SearchQuery
 from .assets import today_utc
@@ -88,10 +88,10 @@ def parse_search_params(args: Mapping) -> SearchParams:
 
 def _visible_statuses(user: User, params: SearchParams) -> tuple[str, ...]:
     if params.statuses:
-        if not can_see_unpublished(user):
+        if not can(user, SEE_DRAFTS):
             raise Forbidden("Only marketers and admins can filter by status.")
         return tuple(params.statuses)
-    return ("published", "draft") if can_see_unpublished(user) else ("published",)
+    return ("published", "draft") if can(user, SEE_DRAFTS) else ("published",)
 
 
 def _highlights(
@@ -141,7 +141,7 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
     query = SearchQuery(
         text=params.q,
         statuses=_visible_statuses(user, params),
-        include_expired=can_see_unpublished(user),
+        include_expired=can(user, SEE_DRAFTS),
         today=today,
         filters=index_filters,
         sort=params.sort,

@@ -5,20 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..permissions import roles_required
+from ..permissions import BROWSE, requires
 from ..services import accounts
 
 account_bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 @account_bp.get("")
-@roles_required()
+@requires(BROWSE)
 def profile():
     return render_template("account/profile.html", tokens=accounts.list_tokens(current_user))
 
 
 @account_bp.post("/tokens")
-@roles_required()
+@requires(BROWSE)
 def create_token():
     token = accounts.create_api_token(current_user, request.form.get("label", "").strip())
     return render_template(
@@ -27,7 +27,7 @@ def create_token():
 
 
 @account_bp.post("/tokens/<int:token_id>/revoke")
-@roles_required()
+@requires(BROWSE)
 def revoke_token(token_id: int):
     accounts.revoke_token(current_user, token_id)
     flash("Token revoked.", "info")

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..errors import NotFound, ServiceError
 from ..models import ROLES
-from ..permissions import roles_required
+from ..permissions import ADMINISTER, requires
 from ..query_params import MAX_ID
 from ..services import accounts, taxonomy, taxonomy_care
 
@@ -14,13 +14,13 @@ admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @admin_bp.get("/users")
-@roles_required("admin")
+@requires(ADMINISTER)
 def users():
     return render_template("admin/users.html", users=accounts.list_users(), roles=ROLES)
 
 
 @admin_bp.post("/users")
-@roles_required("admin")
+@requires(ADMINISTER)
 def create_user():
     form = request.form
     try:
@@ -40,7 +40,7 @@ def create_user():
 
 
 @admin_bp.post("/users/<int:user_id>")
-@roles_required("admin")
+@requires(ADMINISTER)
 def update_user(user_id: int):
     form = request.form
     active = form.get("active")
@@ -56,7 +56,7 @@ def update_user(user_id: int):
 
 
 @admin_bp.get("/taxonomy")
-@roles_required("admin")
+@requires(ADMINISTER)
 def terms():
     return render_template(
         "admin/taxonomy.html",
@@ -68,7 +68,7 @@ def terms():
 
 
 @admin_bp.post("/taxonomy")
-@roles_required("admin")
+@requires(ADMINISTER)
 def add_term():
     try:
         term = taxonomy.add_term(request.form.get("kind", ""), request.form.get("name", ""))
@@ -93,7 +93,7 @@ def _refused(exc: ServiceError):
 
 
 @admin_bp.post("/taxonomy/<int:term_id>/rename")
-@roles_required("admin")
+@requires(ADMINISTER)
 def rename_term(term_id: int):
     try:
         old = taxonomy.get_term(term_id).name
@@ -108,7 +108,7 @@ def rename_term(term_id: int):
 
 
 @admin_bp.post("/taxonomy/<int:term_id>/move")
-@roles_required("admin")
+@requires(ADMINISTER)
 def move_term(term_id: int):
     direction = request.form.get("direction", "")
     try:
@@ -126,7 +126,7 @@ def move_term(term_id: int):
 
 
 @admin_bp.post("/taxonomy/<int:term_id>/retire")
-@roles_required("admin")
+@requires(ADMINISTER)
 def retire_term(term_id: int):
     try:
         term = taxonomy_care.retire_term(term_id)
@@ -140,7 +140,7 @@ def retire_term(term_id: int):
 
 
 @admin_bp.post("/taxonomy/<int:term_id>/restore")
-@roles_required("admin")
+@requires(ADMINISTER)
 def restore_term(term_id: int):
     try:
         term = taxonomy_care.restore_term(term_id)
@@ -151,7 +151,7 @@ def restore_term(term_id: int):
 
 
 @admin_bp.post("/taxonomy/<int:term_id>/merge")
-@roles_required("admin")
+@requires(ADMINISTER)
 def merge_term(term_id: int):
     form = request.form
     try:

@@ -21,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..errors import ServiceError
 from ..extensions import limiter
-from ..permissions import roles_required
+from ..permissions import BROWSE, requires
 from ..services import accounts
 from ..web import retry_after_seconds
 
@@ -123,7 +123,7 @@ def _password_page(status: int = 200):
 
 
 @auth_bp.route("/account/password", methods=["GET", "POST"])
-@roles_required()
+@requires(BROWSE)
 def change_password():
     if request.method == "GET":
         return _password_page()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..permissions import EDITORS, roles_required
+from ..permissions import UPLOAD, requires
 from ..query_params import MAX_PAGE, positive_int
 from ..services.assets import today_utc
 from ..services.attention import incomplete_assets, owner_home
@@ -14,13 +14,13 @@ care_bp = Blueprint("care", __name__)
 
 
 @care_bp.get("/mine")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def mine():
     return render_template("care/mine.html", home=owner_home(current_user, today_utc()))
 
 
 @care_bp.get("/incomplete")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def incomplete():
     page = positive_int(request.args.get("page"), "page", 1, MAX_PAGE)
     return render_template("care/incomplete.html", listing=incomplete_assets(page))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Page
-from ..permissions import can_download_old_versions, can_edit_assets, roles_required
+from ..permissions import BROWSE, READ_OLD_VERSIONS, UPLOAD, can, requires
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
 from ..services.audit import search_origin
@@ -22,12 +22,12 @@ PAGE_LIMIT = 300  # pages of a PDF listed on its page; the file has the rest
 
 
 @library_bp.get("/")
-@roles_required()
+@requires(BROWSE)
 def search():
     params = parse_search_params(request.args)
     outcome = search_assets(current_user, params)
     attention = None
-    if can_edit_assets(current_user) and not (params.q or params.filters or params.tags):
+    if can(current_user, UPLOAD) and not (params.q or params.filters or params.tags):
         attention = attention_counts(current_user, today_utc())
     return render_template(
         "library/search.html",
@@ -39,7 +39,7 @@ def search():
 
 
 @library_bp.get("/assets/<int:asset_id>")
-@roles_required()
+@requires(BROWSE)
 def asset(asset_id: int):
     origin = search_origin(current_user, request.args.get("search"))
     item = view_asset(current_user, asset_id, origin)
@@ -54,8 +54,8 @@ def asset(asset_id: int):
         asset=item,
         version=version,
         pages=pages,
-        old_versions_allowed=can_download_old_versions(current_user),
-        missing=missing_fields(item) if can_edit_assets(current_user) else [],
+        old_versions_allowed=can(current_user, READ_OLD_VERSIONS),
+        missing=missing_fields(item) if can(current_user, UPLOAD) else [],
         page_limit=PAGE_LIMIT,
         search_id=origin,
         usage=asset_page_usage(current_user, asset_id),
@@ -63,18 +63,18 @@ def asset(asset_id: int):
 
 
 @library_bp.get("/assets/<int:asset_id>/download")
-@roles_required()
+@requires(BROWSE)
 def download(asset_id: int):
     return send_download(asset_id)
 
 
 @library_bp.get("/assets/<int:asset_id>/thumbnail.jpg")
-@roles_required()
+@requires(BROWSE)
 def thumbnail(asset_id: int):
     return send_thumbnail(asset_id)
 
 
 @library_bp.get("/assets/<int:asset_id>/pages/<int:page_number>.jpg")
-@roles_required()
+@requires(BROWSE)
 def page_image(asset_id: int, page_number: int):
     return send_page_image(asset_id, page_number)

@@ -8,10 +8,10 @@ from flask_login import current_user
 from ..api.uploads import allow_duplicate, upload_fields, uploaded_file
 from ..errors import DuplicateFile, ServiceError
 from ..models import Asset
-from ..permissions import EDITORS, has_role, roles_required
+from ..permissions import ASSIGN_OWNERS, UPLOAD, can, may_own_assets, requires
 from ..services import accounts
 from ..services import assets as asset_service
-from ..services.asset_fields import FIELDS, LIST_FIELDS, OWNER_ROLES
+from ..services.asset_fields import FIELDS, LIST_FIELDS
 from ..services.assets import today_utc
 from ..services.taxonomy import offered_terms
 
@@ -55,7 +55,7 @@ def _flash_text_outcome(asset: Asset, done: str) -> None:
 
 
 @manage_bp.route("/upload", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def upload():
     if request.method == "GET":
         return render_template("manage/upload.html", **_form_context(values={}))
@@ -75,7 +75,7 @@ def upload():
 
 
 @manage_bp.route("/assets/<int:asset_id>/versions/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def new_version(asset_id: int):
     asset = asset_service.get_asset(current_user, asset_id)
     if request.method == "GET":
@@ -98,13 +98,13 @@ def new_version(asset_id: int):
 
 
 def _owner_choices() -> list:
-    if not has_role(current_user, "admin"):
+    if not can(current_user, ASSIGN_OWNERS):
         return []
-    return [u for u in accounts.list_users() if u.active and u.role in OWNER_ROLES]
+    return [u for u in accounts.list_users() if u.active and may_own_assets(u)]
 
 
 @manage_bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def edit(asset_id: int):
     asset = asset_service.get_asset(current_user, asset_id)
     context = {"asset": asset, "owners": _owner_choices()}
@@ -122,7 +122,7 @@ def edit(asset_id: int):
 
 
 @manage_bp.post("/assets/<int:asset_id>/archive")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def archive(asset_id: int):
     asset_service.archive_asset(current_user, asset_id)
     flash("Archived: reps no longer see it. Restore it to publish it again.", "info")
@@ -130,7 +130,7 @@ def archive(asset_id: int):
 
 
 @manage_bp.post("/assets/<int:asset_id>/restore")
-@roles_required(*EDITORS)
+@requires(UPLOAD)
 def restore(asset_id: int):
     asset = asset_service.update_asset(current_user, asset_id, {"status": "published"})
     if asset.is_expired(today_utc()):

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
 from ..models import User, utcnow
-from ..permissions import AUDITORS, EDITORS, has_role, roles_required
+from ..permissions import AUDIT, READ_PEOPLE, READ_USAGE, can, requires
 from ..query_params import MAX_PAGE, parse_event_filters, positive_int
 from ..services import reports
 from ..services.audit import list_events
@@ -20,7 +20,6 @@ from .charts import Series, render_chart
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 PER_PAGE = 50
 FILTER_KEYS = ("since", "until", "user", "type", "asset")
-READERS = (*EDITORS, *AUDITORS)  # marketers, managers and admins read usage reports
 TERM_KINDS = ("product", "industry", "stage")
 MEASURES = (
     ("downloads", "Downloads"),
@@ -87,7 +86,7 @@ def _page(template: str, form: dict, csv_url: str, **context):
 
 
 @reports_bp.get("/")
-@roles_required(*READERS)
+@requires(READ_USAGE)
 def overview():
     p, form = _period(request.args)
     data = reports.overview(p)
@@ -112,21 +111,21 @@ def overview():
 
 
 @reports_bp.get("/top")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def top():
     p, form = _period(request.args)
     return _page("reports/top.html", form, _csv_url("top-assets"), rows=reports.top_assets(p))
 
 
 @reports_bp.get("/unused")
-@roles_required(*READERS)
+@requires(READ_USAGE)
 def unused():
     p, form = _period(request.args)
     return _page("reports/unused.html", form, _csv_url("stale"), rows=reports.stale_assets(p))
 
 
 @reports_bp.get("/searches")
-@roles_required(*READERS)
+@requires(READ_USAGE)
 def searches():
     p, form = _period(request.args)
     plain = replace(p, zero_results=False, unopened=False)
@@ -143,14 +142,14 @@ def searches():
 
 
 @reports_bp.get("/people")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def people():
     p, form = _period(request.args)
     return _page("reports/people.html", form, _csv_url("users"), rows=reports.users_report(p))
 
 
 @reports_bp.get("/people/<int:user_id>")
-@roles_required(*AUDITORS)
+@requires(READ_PEOPLE)
 def person(user_id: int):
     p, form = _period(request.args)
     activity = reports.user_activity(user_id, p)
@@ -165,7 +164,7 @@ def person(user_id: int):
 
 def asset_page_usage(user: User, asset_id: int) -> dict | None:
     """The asset page's usage section for marketers, managers and admins; None for reps."""
-    if not has_role(user, *READERS):
+    if not can(user, READ_USAGE):
         return None
     until = utcnow()
     usage = reports.asset_usage(
@@ -179,7 +178,7 @@ def asset_page_usage(user: User, asset_id: int) -> dict | None:
 
 
 @reports_bp.get("/events")
-@roles_required(*AUDITORS)
+@requires(AUDIT)
 def events():
     page = positive_int(request.args.get("page"), "page", 1, MAX_PAGE)
     total, rows = list_events(parse_event_filters(request.args), page, PER_PAGE)
