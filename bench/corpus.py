@@ -339,6 +339,7 @@ def record_assets(app, assets: Iterator[GeneratedAsset], on_progress=None) -> in
     from collateral.extract import extract_file
     from collateral.filetypes import detect_file_type
     from collateral.services import accounts
+    from collateral.services.actor import Actor
     from collateral.services.asset_fields import parse_asset_fields
     from collateral.services.assets import record_new_asset
     from collateral.services.resources import blob_store
@@ -364,7 +365,7 @@ def record_assets(app, assets: Iterator[GeneratedAsset], on_progress=None) -> in
                 None,  # no thumbnail: search never reads one
             )
             fields = parse_asset_fields(asset.fields(), partial=False)
-            record_new_asset(marketer, fields, stored, index_now=False)
+            record_new_asset(Actor.of(marketer), fields, stored, index_now=False)
             count += 1
             if count % 500 == 0:
                 db.session.expunge_all()  # keep memory flat

@@ -1,6 +1,7 @@
 """Extensions, created unbound and bound to the app in the factory."""
 
 import sqlite3
+import time
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -48,3 +49,11 @@ def database_busy(exc: BaseException) -> bool:
     if code is not None:
         return code & 0xFF in SQLITE_BUSY
     return getattr(exc.orig, "sqlstate", None) in POSTGRES_BUSY
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the rate limit this request broke lets the caller try again."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))

@@ -21,6 +21,9 @@ from sqlalchemy.orm import (
 from .extensions import db
 
 ROLES = ("rep", "marketer", "manager", "admin")
+# The largest id an id column holds: they are INTEGER, 32 bits on PostgreSQL (SQLite's
+# 64 bits are never reached), so a larger number is simply not found, on either database.
+MAX_ID = 2**31 - 1
 STATUSES = ("draft", "published", "archived")
 TERM_KINDS = ("product", "industry", "stage", "content_type")
 

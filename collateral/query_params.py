@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from .errors import InvalidInput
-from .services.audit import EventFilters
 
-# The largest id an id column holds: they are INTEGER, 32 bits on PostgreSQL (SQLite's
-# 64 bits are never reached), so a larger number is simply not found, on either database.
-MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 
 
@@ -45,26 +41,3 @@ def parse_moment(raw: str | None, name: str) -> datetime | None:
         except OverflowError:
             raise InvalidInput(f"{name}: {raw!r} is out of range.", field=name) from None
     return moment
-
-
-def json_object(request) -> dict:
-    """The request's JSON body as an object, or a 400 that says what to send."""
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # absurdly nested JSON
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object (Content-Type: application/json).")
-    return body
-
-
-def parse_event_filters(args) -> EventFilters:
-    """Audit log filters from a query string: since, until, user (email), type, asset."""
-    asset = args.get("asset")
-    return EventFilters(
-        since=parse_moment(args.get("since"), "since"),
-        until=parse_moment(args.get("until"), "until"),
-        user_email=args.get("user") or None,
-        type=args.get("type") or None,
-        asset_id=positive_int(asset, "asset", 0, MAX_ID) or None,
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -25,13 +24,21 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from .errors import Forbidden, InvalidInput, NotSignedIn, ServiceError, TooLarge
-from .extensions import csrf, database_busy, db, limiter, login_manager
+from .errors import (
+    DuplicateFile,
+    Forbidden,
+    HiddenAsset,
+    InvalidInput,
+    NotSignedIn,
+    ServiceError,
+    TooLarge,
+)
+from .extensions import csrf, database_busy, db, login_manager, retry_after_seconds
 from .filetypes import ACCEPTED_EXTENSIONS
-from .models import User
-from .query_params import MAX_ID
+from .models import MAX_ID, User
+from .request_input import acting, link_duplicate
 from .services.accounts import user_for_session
-from .services.audit import note_refusal, record_refusal, take_refusal_note
+from .services.audit import record_refusal
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MAX_SMALL_BODY = 1024 * 1024
@@ -81,12 +88,21 @@ def _check_csrf() -> None:
     csrf.protect()
 
 
+def note_refusal(reason: str, asset_id: int | None = None) -> None:
+    """Mark this request as refused, to be audited once its own work is rolled back.
+
+    For refusals that do not look like one (a hidden asset answered with 404); every 403
+    is audited anyway, and this adds why.
+    """
+    g.collateral_refusal = {"reason": reason[:300], "asset_id": asset_id}
+
+
 def _audit_refusal(response):
     """Record a refused request (403, or a hidden asset answered 404) as a `forbidden` event.
 
     The request's own work is rolled back first, so the event commits alone.
     """
-    note = take_refusal_note()
+    note = g.pop("collateral_refusal", None)
     if note is None and response.status_code != 403:
         return response
     db.session.rollback()
@@ -94,7 +110,7 @@ def _audit_refusal(response):
         note = note or {"reason": "refused"}
         if note.get("asset_id") is None:
             note["asset_id"] = (request.view_args or {}).get("asset_id")
-        record_refusal(request.method, request.path, response.status_code, note)
+        record_refusal(acting(), request.method, request.path, response.status_code, note)
     except Exception:  # the refusal stands even when the log cannot take it
         current_app.logger.exception("could not record a refused request")
         db.session.rollback()
@@ -148,14 +164,6 @@ def _refuse_nul_bytes() -> None:
         raise InvalidInput("The request contains a NUL character; remove it and try again.")
 
 
-def retry_after_seconds() -> int:
-    """Seconds until the rate limit this request broke lets the caller try again."""
-    limit = limiter.current_limit
-    if limit is None:
-        return 60
-    return max(1, int(limit.reset_at - time.time()))
-
-
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
     proxies = int(app.config["PROXY_COUNT"])
@@ -180,6 +188,10 @@ def init_app(app: Flask) -> None:
     def service_error(exc: ServiceError):
         if isinstance(exc, Forbidden):
             note_refusal(exc.message)
+        elif isinstance(exc, HiddenAsset):
+            note_refusal(**exc.refusal)
+        elif isinstance(exc, DuplicateFile) and "asset" in exc.extra:
+            link_duplicate(exc)
         if isinstance(exc, NotSignedIn) and not wants_json():
             return unauthorized()
         return error_response(exc.status, exc.code, exc.message, exc.extra)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from collateral.extensions import db
 from collateral.models import AppendOnlyViolation, Event
+from collateral.services.actor import SYSTEM
 from collateral.services.audit import record_event
 
 PACKAGE = Path(__file__).resolve().parents[1] / "collateral"
@@ -24,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "collateral"
 @pytest.fixture
 def event_id(app):
     with app.app_context():
-        event = record_event("login", detail_for_test=True)
+        event = record_event("login", SYSTEM, detail_for_test=True)
         db.session.commit()
         return event.id
 

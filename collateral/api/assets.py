@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
-from flask_login import current_user
 
 from ..errors import InvalidInput
+from ..file_responses import send_download, send_thumbnail
 from ..permissions import BROWSE, UPLOAD, requires
-from ..query_params import json_object
-from ..services import assets as asset_service
-from ..services.audit import search_origin
-from ..services.search import parse_search_params, search_assets
-from ..views.downloads import send_download, send_thumbnail
-from . import api_bp
-from .serializers import asset_json
-from .uploads import (
+from ..request_input import (
     UPLOAD_OPTIONS,
+    acting,
     allow_duplicate,
+    json_object,
     unknown_field,
     upload_fields,
     uploaded_file,
 )
+from ..services import assets as asset_service
+from ..services.audit import search_origin
+from ..services.search import parse_search_params, search_assets
+from . import api_bp
+from .serializers import asset_json
 
 
 @api_bp.get("/assets")
 @requires(BROWSE)
 def list_assets():
-    outcome = search_assets(current_user, parse_search_params(request.args))
+    outcome = search_assets(acting(), parse_search_params(request.args))
     return jsonify(
         {
             "total": outcome.total,
@@ -48,7 +48,7 @@ def list_assets():
 def create_asset():
     file = uploaded_file()
     asset = asset_service.create_asset(
-        current_user,
+        acting(),
         file.stream,
         file.filename,
         upload_fields(),
@@ -63,15 +63,15 @@ def create_asset():
 @api_bp.get("/assets/<int:asset_id>")
 @requires(BROWSE)
 def get_asset(asset_id: int):
-    origin = search_origin(current_user, request.args.get("search"))
-    return jsonify(asset_json(asset_service.view_asset(current_user, asset_id, origin)))
+    origin = search_origin(acting().user, request.args.get("search"))
+    return jsonify(asset_json(asset_service.view_asset(acting(), asset_id, origin)))
 
 
 @api_bp.patch("/assets/<int:asset_id>")
 @requires(UPLOAD)
 def update_asset(asset_id: int):
-    body = json_object(request)
-    return jsonify(asset_json(asset_service.update_asset(current_user, asset_id, body)))
+    body = json_object()
+    return jsonify(asset_json(asset_service.update_asset(acting(), asset_id, body)))
 
 
 @api_bp.post("/assets/<int:asset_id>/versions")
@@ -85,7 +85,7 @@ def add_version(asset_id: int):
             field=unknown,
         )
     asset = asset_service.add_version(
-        current_user,
+        acting(),
         asset_id,
         file.stream,
         file.filename,
@@ -101,7 +101,7 @@ def add_version(asset_id: int):
 @api_bp.post("/assets/<int:asset_id>/archive")
 @requires(UPLOAD)
 def archive_asset(asset_id: int):
-    return jsonify(asset_json(asset_service.archive_asset(current_user, asset_id)))
+    return jsonify(asset_json(asset_service.archive_asset(acting(), asset_id)))
 
 
 @api_bp.get("/assets/<int:asset_id>/download")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, jsonify, request, stream_with_context
 
 from ..permissions import AUDIT, requires
-from ..query_params import MAX_PAGE, parse_event_filters, positive_int
-from ..services.audit import iter_events_csv, list_events
+from ..query_params import MAX_PAGE, positive_int
+from ..services.audit_log import iter_events_csv, list_events, parse_event_filters
 from . import api_bp
 
 

@@ -11,7 +11,7 @@ from flask import Response, jsonify, request, stream_with_context
 
 from ..permissions import READ_PEOPLE, READ_USAGE, requires
 from ..services import reports
-from ..services.audit import _csv_safe
+from ..services.audit_log import _csv_safe
 from . import api_bp
 from .serializers import iso
 

@@ -15,7 +15,8 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, utcnow
 from ..permissions import ADMINISTER, roles_with
-from .audit import current_actor, record_event
+from .actor import SYSTEM, Actor
+from .audit import record_event
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,7 +37,9 @@ def validate_password(password: str) -> None:
         )
 
 
-def create_user(email: str, role: str, password: str, name: str = "") -> User:
+def create_user(
+    email: str, role: str, password: str, name: str = "", *, actor: Actor = SYSTEM
+) -> User:
     """Add a user with a hashed password (scrypt, Werkzeug's default)."""
     email = normalise_email(email)
     if not _EMAIL.match(email) or len(email) > 254:
@@ -51,7 +54,7 @@ def create_user(email: str, role: str, password: str, name: str = "") -> User:
     )
     db.session.add(user)
     db.session.flush()
-    record_event("user_created", current_actor(), email=email, role=role)
+    record_event("user_created", actor, email=email, role=role)
     db.session.commit()
     return user
 
@@ -64,16 +67,16 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
     """The active user with these credentials, or None; both outcomes are audited."""
     user = find_user(email)
     hashed = user.password_hash if user is not None else _DUMMY_HASH
     ok = check_password_hash(hashed, password or "")
     if user is None or not ok or not user.active:
-        record_event("login_failed", None, email=normalise_email(email)[:254])
+        record_event("login_failed", Actor(None, ip), email=normalise_email(email)[:254])
         db.session.commit()
         return None
-    record_event("login", user)
+    record_event("login", Actor(user, ip))
     db.session.commit()
     return user
 
@@ -101,15 +104,17 @@ def _end_sessions(user: User) -> None:
     user.session_version = User.session_version + 1  # in SQL, so concurrent bumps both count
 
 
-def record_logout(user: User) -> None:
+def record_logout(actor: Actor) -> None:
     """Audit a sign-out and end the user's sessions on the server, not only in this browser."""
+    user = actor.user
     _end_sessions(user)
-    record_event("logout", user)
+    record_event("logout", actor)
     db.session.commit()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(actor: Actor, current_password: str, new_password: str) -> None:
     """The user's own new password; every other session of theirs ends."""
+    user = actor.user
     if not check_password_hash(user.password_hash, current_password or ""):
         raise InvalidInput(
             "current_password: that is not your current password.", field="current_password"
@@ -117,7 +122,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     validate_password(new_password)
     user.password_hash = _hash(new_password)
     _end_sessions(user)
-    record_event("password_changed", user, email=user.email)
+    record_event("password_changed", actor, email=user.email)
     db.session.commit()
 
 
@@ -126,7 +131,12 @@ def list_users() -> list[User]:
 
 
 def update_user(
-    user_id: int, *, role: str | None = None, active: bool | None = None, name: str | None = None
+    user_id: int,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    name: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> User:
     """Change a user's role, name or whether they may sign in."""
     user = db.session.get(User, user_id)
@@ -154,7 +164,7 @@ def update_user(
     after = {"role": user.role, "active": user.active, "name": user.name}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
-        record_event("user_updated", current_actor(), email=user.email, changes=changes)
+        record_event("user_updated", actor, email=user.email, changes=changes)
     db.session.commit()
     return user
 
@@ -171,11 +181,11 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(user: User, label: str = "") -> str:
+def create_api_token(user: User, label: str = "", *, actor: Actor | None = None) -> str:
     """A new token for the user, returned once; only its hash is stored."""
     token = "col_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label[:100]))
-    record_event("token_created", current_actor() or user, owner=user.email, label=label[:100])
+    record_event("token_created", actor or Actor.of(user), owner=user.email, label=label[:100])
     db.session.commit()
     return token
 
@@ -204,11 +214,12 @@ def list_tokens(user: User) -> list[ApiToken]:
     )
 
 
-def revoke_token(user: User, token_id: int) -> None:
+def revoke_token(actor: Actor, token_id: int) -> None:
+    user = actor.user
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("No such token.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        record_event("token_revoked", user, label=row.label)
+        record_event("token_revoked", actor, label=row.label)
         db.session.commit()

@@ -8,12 +8,13 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, HiddenAsset, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Asset, User, utcnow
 from ..permissions import ASSIGN_OWNERS, UPLOAD, can, can_view_asset
+from .actor import Actor
 from .asset_fields import AssetFields, parse_asset_fields
-from .audit import note_refusal, record_event
+from .audit import record_event
 from .indexing import apply_pending_index_updates, queue_index_update
 from .thumbnails import redraw_thumbnail
 from .uploads import (
@@ -87,7 +88,7 @@ def _check_owner_change(user: User, fields: AssetFields, current_owner_id: int) 
 
 
 def create_asset(
-    user: User,
+    actor: Actor,
     stream: BinaryIO,
     filename: str | None,
     raw_fields: Mapping[str, Any],
@@ -99,21 +100,23 @@ def create_asset(
     A file whose content is already another asset's current version is refused (409) unless
     `allow_duplicate`, so copies of the same deck do not pile up.
     """
+    user = actor.user
     require_editor(user)
     fields = parse_asset_fields(raw_fields, partial=False)
     _check_owner_change(user, fields, current_owner_id=user.id)
     check = None if allow_duplicate else refuse_duplicates()
     stored = store_upload(stream, filename, title=fields.title, before_extract=check)
-    return record_new_asset(user, fields, stored)
+    return record_new_asset(actor, fields, stored)
 
 
 def record_new_asset(
-    user: User, fields: AssetFields, stored: StoredFile, *, index_now: bool = True
+    actor: Actor, fields: AssetFields, stored: StoredFile, *, index_now: bool = True
 ) -> Asset:
     """Record a stored file as a new asset owned by `user` (or the owner given), then index it.
 
     `index_now=False` leaves the outbox row for the caller to apply with others (bulk import).
     """
+    user = actor.user
     fields.given |= {"title", "status"}
     try:
         asset = Asset(owner=fields.owner or user, tags=[], terms=[])
@@ -126,7 +129,7 @@ def record_new_asset(
         queue_index_update(asset.id)
         record_event(
             "upload",
-            user,
+            actor,
             asset,
             version=1,
             filename=stored.filename,
@@ -145,8 +148,9 @@ def record_new_asset(
     return asset
 
 
-def update_asset(user: User, asset_id: int, raw_fields: Mapping[str, Any]) -> Asset:
+def update_asset(actor: Actor, asset_id: int, raw_fields: Mapping[str, Any]) -> Asset:
     """Change an asset's metadata; re-indexed at once, and the change audited with old and new."""
+    user = actor.user
     require_editor(user)
     asset = get_asset(user, asset_id)
     if not raw_fields:
@@ -158,15 +162,16 @@ def update_asset(user: User, asset_id: int, raw_fields: Mapping[str, Any]) -> As
         old_thumbnail = redraw_thumbnail(asset) if "title" in changes else None
         asset.updated_at = utcnow()
         queue_index_update(asset.id)
-        record_event("update", user, asset, changes=changes)
+        record_event("update", actor, asset, changes=changes)
         db.session.commit()
         forget_blob_if_unused(old_thumbnail)
         apply_pending_index_updates()
     return asset
 
 
-def archive_asset(user: User, asset_id: int) -> Asset:
+def archive_asset(actor: Actor, asset_id: int) -> Asset:
     """Take an asset out of reps' sight; it is kept and can be published again."""
+    user = actor.user
     require_editor(user)
     asset = get_asset(user, asset_id)
     if asset.status != "archived":
@@ -174,14 +179,14 @@ def archive_asset(user: User, asset_id: int) -> Asset:
         asset.status = "archived"
         asset.updated_at = utcnow()
         queue_index_update(asset.id)
-        record_event("archive", user, asset, changes={"status": [old, "archived"]})
+        record_event("archive", actor, asset, changes={"status": [old, "archived"]})
         db.session.commit()
         apply_pending_index_updates()
     return asset
 
 
 def add_version(
-    user: User,
+    actor: Actor,
     asset_id: int,
     stream: BinaryIO,
     filename: str | None,
@@ -190,6 +195,7 @@ def add_version(
     allow_duplicate: bool = False,
 ) -> Asset:
     """Upload a new file for an asset; it becomes current, and search follows it at once."""
+    user = actor.user
     require_editor(user)
     asset = get_asset(user, asset_id)
     note = clean_note(note)
@@ -211,7 +217,7 @@ def add_version(
         queue_index_update(asset.id)
         record_event(
             "new_version",
-            user,
+            actor,
             asset,
             version=number,
             filename=stored.filename,
@@ -241,8 +247,7 @@ def get_asset(user: User, asset_id: int) -> Asset:
     """The asset if this user may see it; 404 otherwise, so hidden assets stay unknown."""
     asset = db.session.get(Asset, asset_id)
     if asset is not None and not can_view_asset(user, asset, today_utc()):
-        note_refusal(f"asked for a hidden asset ({hidden_state(asset)})", asset.id)
-        asset = None
+        raise HiddenAsset(asset.id, f"asked for a hidden asset ({hidden_state(asset)})")
     if asset is None:
         raise NotFound(f"No asset with id {asset_id}.")
     return asset
@@ -253,12 +258,13 @@ def hidden_state(asset: Asset) -> str:
     return asset.status if asset.status != "published" else "expired"
 
 
-def view_asset(user: User, asset_id: int, search_event_id: int | None = None) -> Asset:
+def view_asset(actor: Actor, asset_id: int, search_event_id: int | None = None) -> Asset:
     """The asset for its page, with the view audited (and the search that led to it)."""
+    user = actor.user
     asset = get_asset(user, asset_id)
     record_event(
         "view",
-        user,
+        actor,
         asset,
         version=asset.current_version_number,
         search_event_id=search_event_id,

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from ..errors import InvalidInput, ServiceError
 from ..extensions import db
 from ..models import Asset, User, Version
+from .actor import Actor
 from .assets import record_new_asset
 from .audit import record_event
 from .import_plan import ImportPlan, Outcome, PlannedFile
@@ -186,7 +187,7 @@ class _Importer:
             self.settle(Outcome(planned.relpath, "skipped", reason))
             return
         try:
-            asset = record_new_asset(self.user, planned.fields, result, index_now=False)
+            asset = record_new_asset(Actor.of(self.user), planned.fields, result, index_now=False)
         except Exception as exc:  # rolled back and its blobs forgotten; the next file goes on
             log.info("recording %s failed", planned.relpath, exc_info=True)
             self.settle(Outcome(planned.relpath, "failed", f"could not be recorded: {exc}"))
@@ -261,7 +262,7 @@ def run_import(
     report.seconds = time.perf_counter() - started
     record_event(
         "import",
-        user,
+        Actor.of(user),
         folder=str(plan.folder),
         manifest=str(plan.manifest) if plan.manifest else None,
         processes=processes,

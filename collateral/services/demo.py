@@ -11,6 +11,7 @@ from ..demo_content import DEMO_INDUSTRIES, DEMO_PRODUCTS, generate_demo_assets
 from ..extensions import db
 from ..models import Asset
 from . import accounts, taxonomy
+from .actor import Actor
 from .assets import create_asset
 
 DEMO_USERS = (
@@ -52,7 +53,7 @@ def load_demo(folder: Path) -> DemoReport:
             continue
         with item.path.open("rb") as stream:
             create_asset(
-                marketer,
+                Actor.of(marketer),
                 stream,
                 item.filename,
                 {

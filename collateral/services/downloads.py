@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Asset, User, Version
 from ..permissions import READ_OLD_VERSIONS, can
 from ..previews import PageImageUnavailable, page_image_in_child
+from .actor import Actor
 from .assets import get_asset
 from .audit import record_event
 from .resources import blob_store
@@ -60,11 +61,13 @@ def open_download(user: User, asset_id: int, version_number: int | None = None) 
     )
 
 
-def record_download(user: User, download: Download, search_event_id: int | None = None) -> None:
+def record_download(actor: Actor, download: Download, search_event_id: int | None = None) -> None:
     """Audit and count a download that sent the file's first byte (not a 304 or a HEAD)."""
     asset = db.session.get(Asset, download.asset_id)
     asset.download_count += 1
-    record_event("download", user, asset, version=download.version, search_event_id=search_event_id)
+    record_event(
+        "download", actor, asset, version=download.version, search_event_id=search_event_id
+    )
     db.session.commit()
 
 

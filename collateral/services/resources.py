@@ -12,10 +12,3 @@ def blob_store() -> BlobStore:
 
 def search_index() -> SearchIndex:
     return current_app.extensions["collateral.search_index"]
-
-
-def client_ip() -> str | None:
-    """The caller's address (behind a proxy, configure ProxyFix in the WSGI server)."""
-    from flask import has_request_context, request
-
-    return request.remote_addr if has_request_context() else None

@@ -13,6 +13,7 @@ from ..models import FULL_ASSET, STATUSES, Asset, Page, User
 from ..permissions import SEE_DRAFTS, can, can_view_asset
 from ..query_params import positive_int
 from ..search_index import FACET_FIELDS, SearchQuery
+from .actor import Actor
 from .assets import today_utc
 from .audit import record_search
 from .resources import search_index
@@ -129,8 +130,9 @@ def _popularity() -> dict[int, int]:
     return {asset_id: count for asset_id, count in rows}
 
 
-def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> SearchOutcome:
+def search_assets(actor: Actor, params: SearchParams, *, audit: bool = True) -> SearchOutcome:
     """Run a search as this user may see the library; the first page of a search is audited."""
+    user = actor.user
     term_ids: dict[str, list[int]] = {}
     for param, names in params.filters.items():
         term_ids[param] = [t.id for t in resolve_terms(FACET_PARAMS[param], names, param)]
@@ -173,7 +175,7 @@ def search_assets(user: User, params: SearchParams, *, audit: bool = True) -> Se
     search_id = None
     if audit and params.page == 1 and (params.q or params.filters or params.tags):
         event = record_search(
-            user,
+            actor,
             params.q,
             {**params.filters, **({"tag": params.tags} if params.tags else {})},
             total,

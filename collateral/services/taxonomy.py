@@ -15,7 +15,8 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import TERM_KINDS, Asset, Term, asset_term
 from ..taxonomy_defaults import DEFAULT_CONTENT_TYPES, DEFAULT_STAGES
-from .audit import current_actor, record_event
+from .actor import SYSTEM, Actor
+from .audit import record_event
 
 # The API names each kind in the plural.
 PLURALS = {
@@ -129,7 +130,7 @@ def commit_or_conflict(conflict: str) -> None:
         raise Conflict(conflict, field="name") from None
 
 
-def add_term(kind: str, name: str) -> Term:
+def add_term(kind: str, name: str, *, actor: Actor = SYSTEM) -> Term:
     """Append a term to the end of its kind; names are unique per kind, ignoring case."""
     if kind not in TERM_KINDS:
         raise InvalidInput(f"kind: must be one of {', '.join(PLURALS.values())}.", field="kind")
@@ -140,7 +141,7 @@ def add_term(kind: str, name: str) -> Term:
     db.session.add(term)
     # The same name added at the same moment by someone else.
     commit_or_conflict(f"{PLURALS[kind]} already has {name!r}.")
-    record_event("term_added", current_actor(), kind=kind, name=name)
+    record_event("term_added", actor, kind=kind, name=name)
     db.session.commit()
     return term
 

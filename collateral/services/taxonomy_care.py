@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import Asset, Term, asset_term, event_term
-from .audit import current_actor, record_event
+from .actor import SYSTEM, Actor
+from .audit import record_event
 from .indexing import OUTBOX_BATCH, apply_pending_index_updates, queue_index_update
 from .taxonomy import (
     MOVES,
@@ -44,7 +45,7 @@ def _reindex(count: int) -> None:
     apply_pending_index_updates(rounds=count // OUTBOX_BATCH + 2)
 
 
-def rename_term(term_id: int, name: str) -> Term:
+def rename_term(term_id: int, name: str, *, actor: Actor = SYSTEM) -> Term:
     """Rename a term; every asset carrying it is re-indexed, so searches find the new name."""
     term = get_term(term_id)
     new = clean_term_name(name)
@@ -55,15 +56,13 @@ def rename_term(term_id: int, name: str) -> Term:
     asset_ids = _asset_ids_with(term)
     for asset_id in asset_ids:
         queue_index_update(asset_id)
-    record_event(
-        "term_renamed", current_actor(), kind=term.kind, old=old, new=new, assets=len(asset_ids)
-    )
+    record_event("term_renamed", actor, kind=term.kind, old=old, new=new, assets=len(asset_ids))
     commit_or_conflict(f"{PLURALS[term.kind]} already has {new!r}.")
     _reindex(len(asset_ids))
     return term
 
 
-def move_term(term_id: int, to: str | int) -> bool:
+def move_term(term_id: int, to: str | int, *, actor: Actor = SYSTEM) -> bool:
     """Move a term within its kind: up, down, top, bottom, or to a place counted from 1.
 
     Returns False when it is already there. Places are renumbered 1..n, so terms added
@@ -88,20 +87,18 @@ def move_term(term_id: int, to: str | int) -> bool:
     siblings.insert(new, siblings.pop(old))
     for place, sibling in enumerate(siblings, start=1):
         sibling.position = place
-    record_event(
-        "term_moved", current_actor(), kind=term.kind, name=term.name, place=[old + 1, new + 1]
-    )
+    record_event("term_moved", actor, kind=term.kind, name=term.name, place=[old + 1, new + 1])
     db.session.commit()
     return True
 
 
-def _set_retired(term_id: int, retired: bool) -> Term:
+def _set_retired(term_id: int, retired: bool, actor: Actor) -> Term:
     term = get_term(term_id)
     if term.retired != retired:
         term.retired = retired
         record_event(
             "term_retired" if retired else "term_restored",
-            current_actor(),
+            actor,
             kind=term.kind,
             name=term.name,
             assets=len(_asset_ids_with(term)),
@@ -110,14 +107,14 @@ def _set_retired(term_id: int, retired: bool) -> Term:
     return term
 
 
-def retire_term(term_id: int) -> Term:
+def retire_term(term_id: int, *, actor: Actor = SYSTEM) -> Term:
     """Stop offering a term for new choices; the assets that carry it keep it."""
-    return _set_retired(term_id, True)
+    return _set_retired(term_id, True, actor)
 
 
-def restore_term(term_id: int) -> Term:
+def restore_term(term_id: int, *, actor: Actor = SYSTEM) -> Term:
     """Offer a retired term again."""
-    return _set_retired(term_id, False)
+    return _set_retired(term_id, False, actor)
 
 
 @dataclass
@@ -146,7 +143,7 @@ def _move_search_filters(source_id: int, target_id: int) -> None:
     )
 
 
-def merge_terms(source_id: int, target_id: int) -> Merged:
+def merge_terms(source_id: int, target_id: int, *, actor: Actor = SYSTEM) -> Merged:
     """Give every asset carrying `source` the target instead, then delete `source`.
 
     One transaction: the moved links, the outbox rows re-indexing each asset, the audit event
@@ -197,7 +194,7 @@ def merge_terms(source_id: int, target_id: int) -> Merged:
         queue_index_update(asset_id)
     record_event(
         "term_merged",
-        current_actor(),
+        actor,
         kind=kind,
         source=source_name,
         target=target.name,

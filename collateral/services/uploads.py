@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import or_, select
 
 from ..errors import DuplicateFile, InvalidInput, TooLarge, Unreadable, UnsupportedType
@@ -167,15 +167,7 @@ def refuse_duplicates(*, except_asset_id: int | None = None) -> Callable[[str], 
         existing = asset_with_current_file(sha256)
         if existing is None or existing.id == except_asset_id:
             return
-        status = "" if existing.status == "published" else f" ({existing.status})"
-        url = url_for("library.asset", asset_id=existing.id)
-        raise DuplicateFile(
-            f"This file is already in the library as “{existing.title}”{status}, asset "
-            f"{existing.id} ({url}). Upload a new version of that asset instead, or send "
-            "allow_duplicate=true to keep a second copy.",
-            field="file",
-            extra={"asset": {"id": existing.id, "title": existing.title, "url": url}},
-        )
+        raise DuplicateFile.of_asset(existing.id, existing.title, existing.status)
 
     return check
 

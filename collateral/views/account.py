@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..permissions import BROWSE, requires
+from ..request_input import acting
 from ..services import accounts
 
 account_bp = Blueprint("account", __name__, url_prefix="/account")
@@ -20,7 +21,10 @@ def profile():
 @account_bp.post("/tokens")
 @requires(BROWSE)
 def create_token():
-    token = accounts.create_api_token(current_user, request.form.get("label", "").strip())
+    actor = acting()
+    token = accounts.create_api_token(
+        actor.user, request.form.get("label", "").strip(), actor=actor
+    )
     return render_template(
         "account/profile.html", tokens=accounts.list_tokens(current_user), new_token=token
     )
@@ -29,6 +33,6 @@ def create_token():
 @account_bp.post("/tokens/<int:token_id>/revoke")
 @requires(BROWSE)
 def revoke_token(token_id: int):
-    accounts.revoke_token(current_user, token_id)
+    accounts.revoke_token(acting(), token_id)
     flash("Token revoked.", "info")
     return redirect(url_for("account.profile"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..errors import NotFound, ServiceError
-from ..models import ROLES
+from ..models import MAX_ID, ROLES
 from ..permissions import ADMINISTER, requires
-from ..query_params import MAX_ID
+from ..request_input import acting
 from ..services import accounts, taxonomy, taxonomy_care
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,6 +29,7 @@ def create_user():
             form.get("role", ""),
             form.get("password", ""),
             form.get("name", ""),
+            actor=acting(),
         )
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -46,7 +47,10 @@ def update_user(user_id: int):
     active = form.get("active")
     try:
         accounts.update_user(
-            user_id, role=form.get("role") or None, active=None if active is None else active == "1"
+            user_id,
+            role=form.get("role") or None,
+            active=None if active is None else active == "1",
+            actor=acting(),
         )
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -71,7 +75,9 @@ def terms():
 @requires(ADMINISTER)
 def add_term():
     try:
-        term = taxonomy.add_term(request.form.get("kind", ""), request.form.get("name", ""))
+        term = taxonomy.add_term(
+            request.form.get("kind", ""), request.form.get("name", ""), actor=acting()
+        )
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.terms")), 303
@@ -97,7 +103,7 @@ def _refused(exc: ServiceError):
 def rename_term(term_id: int):
     try:
         old = taxonomy.get_term(term_id).name
-        term = taxonomy_care.rename_term(term_id, request.form.get("name", ""))
+        term = taxonomy_care.rename_term(term_id, request.form.get("name", ""), actor=acting())
     except ServiceError as exc:
         return _refused(exc)
     if term.name == old:
@@ -113,7 +119,7 @@ def move_term(term_id: int):
     direction = request.form.get("direction", "")
     try:
         term = taxonomy.get_term(term_id)
-        moved = taxonomy_care.move_term(term_id, direction)
+        moved = taxonomy_care.move_term(term_id, direction, actor=acting())
     except ServiceError as exc:
         return _refused(exc)
     where = {"up": "up", "down": "down", "top": "to the top", "bottom": "to the bottom"}
@@ -129,7 +135,7 @@ def move_term(term_id: int):
 @requires(ADMINISTER)
 def retire_term(term_id: int):
     try:
-        term = taxonomy_care.retire_term(term_id)
+        term = taxonomy_care.retire_term(term_id, actor=acting())
     except ServiceError as exc:
         return _refused(exc)
     flash(
@@ -143,7 +149,7 @@ def retire_term(term_id: int):
 @requires(ADMINISTER)
 def restore_term(term_id: int):
     try:
-        term = taxonomy_care.restore_term(term_id)
+        term = taxonomy_care.restore_term(term_id, actor=acting())
     except ServiceError as exc:
         return _refused(exc)
     flash(f"Restored “{term.name}”: it is offered again.", "success")
@@ -163,7 +169,7 @@ def merge_term(term_id: int):
         if not into.isascii() or not into.isdigit() or int(into) > MAX_ID:
             flash("Nothing merged: choose the term to merge into.", "error")
             return _back_to()
-        merged = taxonomy_care.merge_terms(term_id, int(into))
+        merged = taxonomy_care.merge_terms(term_id, int(into), actor=acting())
     except ServiceError as exc:
         return _refused(exc)
     moved = f"{merged.assets} asset{'' if merged.assets == 1 else 's'}"

@@ -20,10 +20,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import ServiceError
-from ..extensions import limiter
+from ..extensions import limiter, retry_after_seconds
 from ..permissions import BROWSE, requires
+from ..request_input import acting
 from ..services import accounts
-from ..web import retry_after_seconds
 
 auth_bp = Blueprint("auth", __name__)
 
@@ -76,7 +76,7 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         return render_template("auth/login.html", next=request.args.get("next", ""))
     email = request.form.get("email", "")
-    user = accounts.authenticate(email, request.form.get("password", ""))
+    user = accounts.authenticate(email, request.form.get("password", ""), request.remote_addr)
     if user is None:
         flash("That email and password do not match an active account.", "error")
         return render_template(
@@ -109,7 +109,7 @@ def too_many_sign_ins(exc: RateLimitExceeded):
 @auth_bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        accounts.record_logout(current_user)
+        accounts.record_logout(acting())
     # Cleared before logout_user, which marks the remember cookie for deletion in the session.
     session.clear()
     logout_user()
@@ -133,7 +133,7 @@ def change_password():
         return _password_page(400)
     try:
         accounts.change_password(
-            current_user, form.get("current_password", ""), form.get("new_password", "")
+            acting(), form.get("current_password", ""), form.get("new_password", "")
         )
     except ServiceError as exc:
         flash(exc.message, "error")

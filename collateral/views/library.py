@@ -7,14 +7,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
+from ..file_responses import send_download, send_page_image, send_thumbnail
 from ..models import Page
 from ..permissions import BROWSE, READ_OLD_VERSIONS, UPLOAD, can, requires
+from ..request_input import acting
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
 from ..services.audit import search_origin
 from ..services.search import parse_search_params, search_assets
 from ..services.taxonomy import offered_terms
-from .downloads import send_download, send_page_image, send_thumbnail
 from .reports import asset_page_usage
 
 library_bp = Blueprint("library", __name__)
@@ -25,7 +26,7 @@ PAGE_LIMIT = 300  # pages of a PDF listed on its page; the file has the rest
 @requires(BROWSE)
 def search():
     params = parse_search_params(request.args)
-    outcome = search_assets(current_user, params)
+    outcome = search_assets(acting(), params)
     attention = None
     if can(current_user, UPLOAD) and not (params.q or params.filters or params.tags):
         attention = attention_counts(current_user, today_utc())
@@ -42,7 +43,7 @@ def search():
 @requires(BROWSE)
 def asset(asset_id: int):
     origin = search_origin(current_user, request.args.get("search"))
-    item = view_asset(current_user, asset_id, origin)
+    item = view_asset(acting(), asset_id, origin)
     version = item.current_version
     pages = []
     if version is not None:

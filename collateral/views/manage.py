@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..api.uploads import allow_duplicate, upload_fields, uploaded_file
 from ..errors import DuplicateFile, ServiceError
 from ..models import Asset
 from ..permissions import ASSIGN_OWNERS, UPLOAD, can, may_own_assets, requires
+from ..request_input import acting, allow_duplicate, link_duplicate, upload_fields, uploaded_file
 from ..services import accounts
 from ..services import assets as asset_service
 from ..services.asset_fields import FIELDS, LIST_FIELDS
@@ -35,7 +35,7 @@ def _form_context(**extra):
 def _refused(template: str, exc: ServiceError, **context):
     """The form again with the reason; a duplicate names the asset that already has the file."""
     if isinstance(exc, DuplicateFile) and "asset" in exc.extra:
-        context["duplicate"] = exc.extra["asset"]
+        context["duplicate"] = link_duplicate(exc).extra["asset"]
     else:
         flash(exc.message, "error")
     return render_template(template, **_form_context(**context)), exc.status
@@ -62,7 +62,7 @@ def upload():
     try:
         file = uploaded_file()
         asset = asset_service.create_asset(
-            current_user,
+            acting(),
             file.stream,
             file.filename,
             upload_fields(),
@@ -84,7 +84,7 @@ def new_version(asset_id: int):
     try:
         file = uploaded_file()
         asset = asset_service.add_version(
-            current_user,
+            acting(),
             asset_id,
             file.stream,
             file.filename,
@@ -113,7 +113,7 @@ def edit(asset_id: int):
     # Every field is sent, so an emptied list or date clears it.
     fields = _form_values()
     try:
-        asset_service.update_asset(current_user, asset_id, fields)
+        asset_service.update_asset(acting(), asset_id, fields)
     except ServiceError as exc:
         flash(exc.message, "error")
         return render_template("manage/edit.html", **_form_context(**context)), exc.status
@@ -124,7 +124,7 @@ def edit(asset_id: int):
 @manage_bp.post("/assets/<int:asset_id>/archive")
 @requires(UPLOAD)
 def archive(asset_id: int):
-    asset_service.archive_asset(current_user, asset_id)
+    asset_service.archive_asset(acting(), asset_id)
     flash("Archived: reps no longer see it. Restore it to publish it again.", "info")
     return redirect(url_for("library.asset", asset_id=asset_id))
 
@@ -132,7 +132,7 @@ def archive(asset_id: int):
 @manage_bp.post("/assets/<int:asset_id>/restore")
 @requires(UPLOAD)
 def restore(asset_id: int):
-    asset = asset_service.update_asset(current_user, asset_id, {"status": "published"})
+    asset = asset_service.update_asset(acting(), asset_id, {"status": "published"})
     if asset.is_expired(today_utc()):
         flash(
             "Published again, but it has expired: change its expiry date so reps see it.",

@@ -10,9 +10,9 @@ from markupsafe import Markup
 
 from ..models import User, utcnow
 from ..permissions import AUDIT, READ_PEOPLE, READ_USAGE, can, requires
-from ..query_params import MAX_PAGE, parse_event_filters, positive_int
+from ..query_params import MAX_PAGE, positive_int
 from ..services import reports
-from ..services.audit import list_events
+from ..services.audit_log import list_events, parse_event_filters
 from ..services.reports import OverviewPoint, ReportParams, parse_report_params
 from ..services.taxonomy import offered_terms
 from .charts import Series, render_chart

@@ -1,15 +1,44 @@
-"""Reading a multipart upload: the file and the asset fields beside it."""
+"""What a request sends, read once for pages and API alike: who acts and from where, a JSON
+body, a multipart upload and the asset fields beside it."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
 
-from flask import request
+from flask import request, url_for
+from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from ..errors import InvalidInput
-from ..services.asset_fields import FIELDS, LIST_FIELDS
+from .errors import DuplicateFile, InvalidInput
+from .services.actor import Actor
+from .services.asset_fields import FIELDS, LIST_FIELDS
+
+
+def acting() -> Actor:
+    """Who makes this request (None when not signed in) and from which address; behind a
+    proxy the address is the caller's once ProxyFix is configured (COLLATERAL_PROXY_COUNT)."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user, request.remote_addr)
+
+
+def json_object() -> dict:
+    """The request's JSON body as an object, or a 400 that says what to send."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidInput("Send a JSON object (Content-Type: application/json).")
+    return body
+
+
+def link_duplicate(exc: DuplicateFile) -> DuplicateFile:
+    """Name the page of the asset that already holds a refused file, for the person to open."""
+    asset = exc.extra.get("asset")
+    if asset is not None and "url" not in asset:
+        exc.locate(url_for("library.asset", asset_id=asset["id"]))
+    return exc
 
 
 def uploaded_file() -> FileStorage:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import request, send_file
-from flask_login import current_user
 
-from ..query_params import MAX_ID, positive_int
-from ..services.audit import search_origin
-from ..services.downloads import (
+from .models import MAX_ID
+from .query_params import positive_int
+from .request_input import acting
+from .services.audit import search_origin
+from .services.downloads import (
     Preview,
     open_download,
     open_page_image,
@@ -38,7 +39,8 @@ def _sends_first_byte(response) -> bool:
 
 
 def send_download(asset_id: int):
-    download = open_download(current_user, asset_id, _requested_version())
+    actor = acting()
+    download = open_download(actor.user, asset_id, _requested_version())
     response = send_file(
         download.path,
         mimetype=download.mime_type,
@@ -49,8 +51,8 @@ def send_download(asset_id: int):
         max_age=0,
     )
     if _sends_first_byte(response):
-        origin = search_origin(current_user, request.args.get("search"))
-        record_download(current_user, download, origin)
+        origin = search_origin(actor.user, request.args.get("search"))
+        record_download(actor, download, origin)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Whatever the file holds, it never runs as a page of this origin.
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
@@ -72,11 +74,11 @@ def _send_preview(preview: Preview, fingerprint: str):
 
 
 def send_thumbnail(asset_id: int):
-    preview = open_thumbnail(current_user, asset_id, _requested_version())
+    preview = open_thumbnail(acting().user, asset_id, _requested_version())
     return _send_preview(preview, request.args.get("v", ""))
 
 
 def send_page_image(asset_id: int, page_number: int):
     width = positive_int(request.args.get("width"), "width", 800, 10_000)
-    preview = open_page_image(current_user, asset_id, page_number, width, _requested_version())
+    preview = open_page_image(acting().user, asset_id, page_number, width, _requested_version())
     return _send_preview(preview, request.args.get("v", ""))
