@@ -28,6 +28,7 @@ test-postgres: $(VENV)/installed
 lint: $(VENV)/installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Security checks. bandit: no finding of medium or high severity in the code (settings in
 # pyproject.toml). pip-audit: no known vulnerability in the pinned requirements and what they pull
