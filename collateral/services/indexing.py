@@ -9,8 +9,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import Asset, IndexOutbox, Page, Version
+from ..models import Asset, IndexOutbox, Version
 from ..search_index import IndexBusy, IndexDocument
+from .pages import text_of_version
 from .resources import search_index
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,7 @@ def current_text(version: Version | None) -> str:
     """All the extracted text of a version, page after page."""
     if version is None:
         return ""
-    texts = db.session.scalars(
-        select(Page.text).where(Page.version_id == version.id).order_by(Page.number)
-    )
-    return "\n\n".join(texts)
+    return text_of_version(version.id)
 
 
 def index_document(asset: Asset) -> IndexDocument:

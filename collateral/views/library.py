@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..extensions import db
 from ..file_responses import send_download, send_page_image, send_thumbnail
-from ..models import Page
 from ..permissions import BROWSE, READ_OLD_VERSIONS, UPLOAD, can, requires
 from ..request_input import acting
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
 from ..services.audit import search_origin
+from ..services.pages import pages_of_version
 from ..services.search import parse_search_params, search_assets
 from ..services.taxonomy import offered_terms
 from .reports import asset_page_usage
@@ -45,11 +43,7 @@ def asset(asset_id: int):
     origin = search_origin(current_user, request.args.get("search"))
     item = view_asset(acting(), asset_id, origin)
     version = item.current_version
-    pages = []
-    if version is not None:
-        pages = db.session.scalars(
-            select(Page).where(Page.version_id == version.id).order_by(Page.number)
-        ).all()
+    pages = pages_of_version(version.id) if version is not None else []
     return render_template(
         "library/asset.html",
         asset=item,
