@@ -11,6 +11,9 @@ from .config import PROJECT_ROOT, finish_config, load_settings
 if TYPE_CHECKING:
     from flask import Flask
 
+# The release this code is; pyproject.toml and CHANGELOG.md name the same (tests/test_version.py).
+__version__ = "0.1.0"
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then COLLATERAL_* environment, then `config` (tests)."""
@@ -53,4 +56,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     register_views(app)
     cli.init_app(app)
+    app.jinja_env.globals["collateral_version"] = __version__
     return app

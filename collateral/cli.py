@@ -206,6 +206,14 @@ def import_command(
         raise click.ClickException(f"{failures} file{plural} failed (listed above).")
 
 
+@click.command("version")
+def version_command() -> None:
+    """Print the release of collateral this is (the CHANGELOG.md entry to read)."""
+    from . import __version__
+
+    click.echo(f"collateral {__version__}")
+
+
 def init_app(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -218,5 +226,6 @@ def init_app(app: Flask) -> None:
         restore_command,
         demo_command,
         import_command,
+        version_command,
     ):
         app.cli.add_command(command)

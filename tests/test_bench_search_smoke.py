@@ -1,6 +1,12 @@
 """The search benchmarks still run (tiny sizes): their figures in notes must stay reproducible."""
 
+from pathlib import Path
+
+from tests.corpus import needs_cranfield
 from tests.test_bench_smoke import run_bench
+
+# Eight abstracts and five queries in Cranfield's formats, so these tests run in any clone.
+TINY_CRANFIELD = Path(__file__).resolve().parent / "data" / "cranfield"
 
 
 def test_search_benchmark_times_the_api_and_the_bare_index(tmp_path):
@@ -33,25 +39,46 @@ def test_search_benchmark_times_the_api_and_the_bare_index(tmp_path):
     )
 
 
-def test_relevance_benchmark_scores_the_api_against_bm25(tmp_path):
-    output, rows = run_bench(
-        "relevance.py",
-        *("--docs", "60", "--queries", "30", "--loader", "service", "--out", str(tmp_path)),
-    )
+def relevance_rows(output: str, rows: list[dict], documents: int) -> dict[str, dict]:
+    """The two systems' rows, checked for what every relevance run must print."""
     systems = {r["system"]: r for r in rows if r["bench"] == "relevance"}
     assert set(systems) == {"search API", "BM25 baseline"}
     for row in systems.values():
-        assert row["queries"] > 0 and row["documents"] == 60
+        assert row["queries"] > 0 and row["documents"] == documents
         assert all(0 < row[m] <= 1 for m in ("nDCG@10", "AP", "P@10")), row
-    library = next(r for r in rows if r["bench"] == "relevance_library")
-    assert library["imported"] == 60 and library["failed"] == 0
     assert "BM25 baseline" in output
+    return systems
+
+
+def test_relevance_benchmark_scores_the_api_against_bm25(tmp_path):
+    output, rows = run_bench(
+        "relevance.py",
+        *("--collection", str(TINY_CRANFIELD), "--loader", "service", "--out", str(tmp_path)),
+    )
+    systems = relevance_rows(output, rows, documents=8)
+    # A query's id is its position in cran.qry: read by its .I number (1, 2, 4, 8, 9), only
+    # three of the five queries would meet their judgments.
+    assert systems["search API"]["queries"] == systems["BM25 baseline"]["queries"] == 5
+    library = next(r for r in rows if r["bench"] == "relevance_library")
+    assert (library["imported"], library["failed"]) == (8, 0)
 
 
 def test_relevance_benchmark_imports_through_the_bulk_import(tmp_path):
     _, rows = run_bench(
         "relevance.py",
-        *("--docs", "6", "--queries", "3", "--loader", "import", "--out", str(tmp_path)),
+        *("--collection", str(TINY_CRANFIELD), "--docs", "6", "--queries", "3"),
+        *("--loader", "import", "--out", str(tmp_path)),
     )
     library = next(r for r in rows if r["bench"] == "relevance_library")
     assert (library["loader"], library["imported"], library["failed"]) == ("import", 6, 0)
+
+
+@needs_cranfield
+def test_relevance_benchmark_runs_on_the_real_cranfield_collection(tmp_path):
+    output, rows = run_bench(
+        "relevance.py",
+        *("--docs", "60", "--queries", "30", "--loader", "service", "--out", str(tmp_path)),
+    )
+    relevance_rows(output, rows, documents=60)
+    library = next(r for r in rows if r["bench"] == "relevance_library")
+    assert library["imported"] == 60 and library["failed"] == 0

@@ -450,6 +450,7 @@ OK_TEXT_FILES = [
 ]
 
 
+@needs_corpus
 @pytest.mark.parametrize("filename", OK_TEXT_FILES)
 def test_corpus_phrase_is_extracted_on_its_page(filename: str) -> None:
     extraction = corpus_extraction(filename)
@@ -492,6 +493,7 @@ OTHER_FILES = [
 ]
 
 
+@needs_corpus
 @pytest.mark.parametrize("filename", OTHER_FILES)
 def test_corpus_damaged_locked_and_empty_files_give_text_or_a_clear_error(filename: str) -> None:
     extraction = corpus_extraction(filename)
