@@ -55,3 +55,11 @@ def test_relevance_benchmark_imports_through_the_bulk_import(tmp_path):
     )
     library = next(r for r in rows if r["bench"] == "relevance_library")
     assert (library["loader"], library["imported"], library["failed"]) == ("import", 6, 0)
+
+
+def test_index_build_benchmark_builds_and_times_the_bare_index():
+    output, rows = run_bench("index_build.py", "--docs", "60", "--queries", "5")
+    (row,) = rows
+    assert (row["bench"], row["docs"], row["queries"]) == ("index_build", 60, 5)
+    assert row["build_s"] > 0 and 0 < row["search_p50_ms"] <= row["search_max_ms"]
+    assert "60 docs x 65 words: build" in output
