@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then COLLATERAL_* environment, then `config` (tests)."""
-    # Imported here so the extraction child process (python -m collateral.extract) stays light.
+    # Imported here so the reading child process (python -m collateral.upload_reading) stays light.
     from flask import Flask
 
     app = Flask(
