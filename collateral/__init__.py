@@ -8,16 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from .config import PROJECT_ROOT, finish_config, load_settings
 
+# The release this code is; pyproject.toml and CHANGELOG.md name the same (tests/test_version.py).
+from .version import __version__
+
 if TYPE_CHECKING:
     from flask import Flask
 
-# The release this code is; pyproject.toml and CHANGELOG.md name the same (tests/test_version.py).
-__version__ = "0.1.0"
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then COLLATERAL_* environment, then `config` (tests)."""
-    # Imported here so the extraction child process (python -m collateral.extract) stays light.
+    # Imported here so the reading child process (python -m collateral.upload_reading) stays light.
     from flask import Flask
 
     app = Flask(

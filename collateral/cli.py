@@ -209,7 +209,7 @@ def import_command(
 @click.command("version")
 def version_command() -> None:
     """Print the release of collateral this is (the CHANGELOG.md entry to read)."""
-    from . import __version__
+    from .version import __version__
 
     click.echo(f"collateral {__version__}")
 

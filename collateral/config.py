@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from .booleans import parse_bool
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Each default can be overridden by an environment variable named COLLATERAL_<KEY>.
@@ -38,10 +40,10 @@ DEFAULTS: dict[str, object] = {
 }
 
 
-def _convert(raw: str, default: object) -> object:
-    """Read an environment string as the type of its default."""
+def _convert(raw: str, default: object, name: str) -> object:
+    """Read the environment variable `name` as the type of its default."""
     if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        return parse_bool(raw, name)
     if isinstance(default, int):
         return int(raw)
     if isinstance(default, float):
@@ -56,7 +58,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
     for key, default in DEFAULTS.items():
         raw = environ.get(f"COLLATERAL_{key}")
         if raw is not None:
-            settings[key] = _convert(raw, default)
+            settings[key] = _convert(raw, default, f"COLLATERAL_{key}")
     return settings
 
 

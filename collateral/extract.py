@@ -1,8 +1,8 @@
-"""The text of each page, slide or sheet of a stored file, read in a child process under limits.
+"""The text of each page, slide or sheet of a stored file.
 
-`extract_in_child` runs this module as `python -m collateral.extract` (see
-`collateral.child_process`), so a hostile or broken file costs one failed extraction, never the
-web worker. Pages without text are left out of `pages`
+Uploads call `extract_file` inside the child process of `collateral.upload_reading`, limited in
+time and memory, so a hostile or broken file costs one failed extraction, never the web
+worker. Pages without text are left out of `pages`
 (their `number` still gives their real position; `page_count` gives the total), so a scanned PDF
 has no pages and the error "No text layer (scanned or image-only).". The reader of each format
 is in `collateral.readers`.
@@ -10,19 +10,10 @@ is in `collateral.readers`.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
-from pathlib import Path
 
-from .child_process import (
-    ChildFailed,
-    is_out_of_memory,
-    limit_child,
-    out_of_memory_message,
-    run_in_child,
-)
+from .child_process import is_out_of_memory
 from .readers import READERS
 from .readers.office import MAX_CELLS_PER_SHEET
 from .readers.results import (
@@ -48,14 +39,13 @@ __all__ = [
     "PageText",
     "clean_text",
     "extract_file",
-    "extract_in_child",
 ]
 
 logger = logging.getLogger(__name__)
 
+# The limits of the child that reads an upload (`collateral.upload_reading`).
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_MEMORY_MB = 1024
-_TASK = "Extraction"  # names the job in errors: "Extraction took longer than 60 s."
 
 
 def extract_file(path: str | os.PathLike, kind: str) -> Extraction:
@@ -81,53 +71,3 @@ def extract_file(path: str | os.PathLike, kind: str) -> Extraction:
             raise  # a broken installation, not a broken file
         logger.info("Could not extract %s as %s", path, kind, exc_info=True)
         return Extraction(error=damaged_error(exc, path))
-
-
-def extract_in_child(
-    path: str | os.PathLike,
-    kind: str,
-    *,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-) -> Extraction:
-    """Read the file's text in a child process limited in time and address space."""
-    if kind not in READERS:
-        raise ValueError(f"Cannot extract kind {kind!r}; expected one of {sorted(READERS)}.")
-    target = str(Path(path).resolve())
-    try:
-        output = run_in_child(
-            "collateral.extract",
-            ["--kind", kind, target],
-            task=_TASK,
-            worker="the reader",
-            timeout_seconds=timeout_seconds,
-            memory_mb=memory_mb,
-        )
-    except ChildFailed as exc:
-        return Extraction(error=str(exc))
-    try:
-        return Extraction.from_json(output.stdout.decode("utf-8"))
-    except (ValueError, KeyError, TypeError):
-        logger.warning("Unreadable extractor output for %s: %s", target, output.stderr_tail)
-        return Extraction(error="Extraction failed: the reader's output was unreadable.")
-
-
-def _main(argv: list[str] | None = None) -> int:
-    """Child entry point: limit memory, extract, print the Extraction as JSON on stdout."""
-    parser = argparse.ArgumentParser(description="Extract a file's text as JSON.")
-    parser.add_argument("--kind", required=True, choices=sorted(READERS))
-    parser.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB)
-    parser.add_argument("path")
-    args = parser.parse_args(argv)
-    result_fd = limit_child(args.memory_mb)  # stdout now carries only the JSON
-    try:
-        extraction = extract_file(args.path, args.kind)
-    except MemoryError:
-        extraction = Extraction(error=out_of_memory_message(_TASK, args.memory_mb))
-    with open(result_fd, "w", encoding="utf-8") as result:
-        result.write(extraction.to_json())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

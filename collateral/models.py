@@ -26,6 +26,23 @@ ROLES = ("rep", "marketer", "manager", "admin")
 MAX_ID = 2**31 - 1
 STATUSES = ("draft", "published", "archived")
 TERM_KINDS = ("product", "industry", "stage", "content_type")
+# The kinds an asset may carry several terms of; it has at most one content type.
+LIST_TERM_KINDS = ("product", "industry", "stage")
+# How the API, forms and messages name each kind in the plural (an asset's one content type
+# keeps the singular field name "content_type").
+KIND_PLURALS = {
+    "product": "products",
+    "industry": "industries",
+    "stage": "stages",
+    "content_type": "content_types",
+}
+# How a message names one term of a kind.
+KIND_SINGULARS = {
+    "product": "product",
+    "industry": "industry",
+    "stage": "stage",
+    "content_type": "content type",
+}
 
 
 def utcnow() -> datetime:

@@ -10,6 +10,7 @@ from flask import request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from .booleans import parse_bool
 from .errors import DuplicateFile, InvalidInput
 from .services.actor import Actor
 from .services.asset_fields import FIELDS, LIST_FIELDS
@@ -55,12 +56,10 @@ UPLOAD_OPTIONS = ("csrf_token", "allow_duplicate")
 def allow_duplicate() -> bool:
     """Whether the client asked to keep a copy of a file already in the library."""
     raw = request.form.get("allow_duplicate", request.args.get("allow_duplicate", ""))
-    value = raw.strip().lower()
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    raise InvalidInput("allow_duplicate: must be true or false.", field="allow_duplicate")
+    try:
+        return parse_bool(raw, "allow_duplicate")
+    except ValueError as error:
+        raise InvalidInput(str(error), field="allow_duplicate") from None
 
 
 def unknown_field(allowed: Collection[str]) -> str | None:

@@ -35,7 +35,7 @@ from .errors import (
 )
 from .extensions import csrf, database_busy, db, login_manager, retry_after_seconds
 from .filetypes import ACCEPTED_EXTENSIONS
-from .models import MAX_ID, User
+from .models import LIST_TERM_KINDS, MAX_ID, User
 from .request_input import acting, link_duplicate
 from .services.accounts import user_for_session
 from .services.audit import record_refusal
@@ -166,6 +166,7 @@ def _refuse_nul_bytes() -> None:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
+    app.jinja_env.globals["term_kinds"] = LIST_TERM_KINDS  # imported macros see globals
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:  # the caller's real address, for the sign-in limits and the audit log
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -143,13 +143,11 @@ def test_rep_never_sees_an_archived_asset_while_the_index_is_behind(app, api):
     asset = api.upload(b"Secret roadmap", "r.txt", title="Roadmap").get_json()
     app.config["INDEX_LOCK_TIMEOUT_SECONDS"] = 0.2
     with app.app_context():
-        lock = search_index()._writer(timeout=1.0, limitmb=16)  # another worker writing
-    try:
+        index = search_index()
+    with index.holding_writer_lock(timeout=1.0):  # another worker writing
         assert api.post(f"/api/v1/assets/{asset['id']}/archive").status_code == 200
         body = api.search(q="roadmap", role="rep")
         assert body["results"] == [] and body["total"] == 0
-    finally:
-        lock.cancel()
 
 
 def test_the_last_admin_cannot_be_demoted_or_disabled(app, browser):

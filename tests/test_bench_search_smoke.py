@@ -82,3 +82,11 @@ def test_relevance_benchmark_runs_on_the_real_cranfield_collection(tmp_path):
     relevance_rows(output, rows, documents=60)
     library = next(r for r in rows if r["bench"] == "relevance_library")
     assert library["imported"] == 60 and library["failed"] == 0
+
+
+def test_index_build_benchmark_builds_and_times_the_bare_index():
+    output, rows = run_bench("index_build.py", "--docs", "60", "--queries", "5")
+    (row,) = rows
+    assert (row["bench"], row["docs"], row["queries"]) == ("index_build", 60, 5)
+    assert row["build_s"] > 0 and 0 < row["search_p50_ms"] <= row["search_max_ms"]
+    assert "60 docs x 65 words: build" in output

@@ -82,15 +82,13 @@ def test_reindex_rebuilds_from_the_database(app, api, runner):
 def test_updates_owed_while_the_index_is_busy_are_applied_by_index_sync(app, api, runner):
     app.config["INDEX_LOCK_TIMEOUT_SECONDS"] = 0.2
     with app.app_context():
-        lock = search_index()._writer(timeout=1.0)  # another worker holding the writer lock
-    try:
+        index = search_index()
+    with index.holding_writer_lock(timeout=1.0):  # another worker holding the writer lock
         response = api.upload(b"The narwhal roadmap", "n.txt", title="Narwhal")
         assert response.status_code == 201  # the user never sees the lock
         assert api.search(q="narwhal")["total"] == 0
         with app.app_context():
             assert db.session.scalar(select(func.count(IndexOutbox.id))) == 1
-    finally:
-        lock.cancel()
     result = runner.invoke(args=["index-sync"])
     assert result.exit_code == 0 and "Applied 1" in result.output
     assert api.search(q="narwhal")["total"] == 1

@@ -1,4 +1,5 @@
-"""Tests for collateral.extract: text per page, slide or sheet, read in a child process."""
+"""Tests for collateral.extract: text per page, slide or sheet, read in this process and in
+the child that reads uploads (`collateral.upload_reading`)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ from collateral.extract import (
     PageText,
     clean_text,
     extract_file,
-    extract_in_child,
 )
+from collateral.upload_reading import read_upload_in_child
 from tests.corpus import CORPUS, corpus_rows, needs_corpus
 
 ODF_NAMESPACES = (
@@ -344,7 +345,7 @@ def test_missing_file_and_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Cannot extract kind 'rtf'"):
         extract_file(tmp_path / "gone.rtf", "rtf")
     with pytest.raises(ValueError, match="Cannot extract kind 'rtf'"):
-        extract_in_child(tmp_path / "gone.rtf", "rtf")
+        read_upload_in_child(tmp_path / "gone.rtf", "rtf", "Gone")
 
 
 def test_extraction_json_round_trip() -> None:
@@ -361,23 +362,15 @@ def test_extraction_json_round_trip() -> None:
 
 def test_child_gives_the_same_result_as_in_process(tmp_path: Path) -> None:
     path = make_pptx(tmp_path / "deck.pptx")
-    assert extract_in_child(path, "pptx") == extract_file(path, "pptx")
+    assert read_upload_in_child(path, "pptx", "Deck").extraction == extract_file(path, "pptx")
 
 
 def test_child_that_runs_too_long_is_stopped(tmp_path: Path) -> None:
     path = CORPUS / "unst__pdf2image-memory-error-test-400p.pdf"
     if not path.is_file():
         path = make_pdf(tmp_path / "long.pdf", ["text"] * 200)
-    extraction = extract_in_child(path, "pdf", timeout_seconds=0.05)
-    assert extraction == Extraction(error="Extraction took longer than 0.05 s.")
-
-
-def test_child_that_runs_out_of_memory_fails_cleanly(tmp_path: Path) -> None:
-    extraction = extract_in_child(make_docx(tmp_path / "a.docx"), "docx", memory_mb=32)
-    assert extraction.pages == []
-    assert extraction.error == "Extraction needed more than 32 MB of memory." or (
-        extraction.error.startswith("Extraction failed")
-    )
+    reading = read_upload_in_child(path, "pdf", "Long", timeout_seconds=0.05)
+    assert reading.extraction == Extraction(error="Extraction took longer than 0.05 s.")
 
 
 TEXT_KINDS = ("pdf", "pptx", "docx", "xlsx", "odt")
@@ -393,7 +386,9 @@ def corpus_extractions() -> dict[str, Extraction]:
     """Every extractable corpus file, extracted in parallel children to keep the suite quick."""
     names = [*OK_TEXT_FILES, *OTHER_FILES, "unst__example-with-scripts.html"]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        results = pool.map(lambda name: extract_in_child(CORPUS / name, kind_of(name)), names)
+        results = pool.map(
+            lambda name: read_upload_in_child(CORPUS / name, kind_of(name), name).extraction, names
+        )
         return dict(zip(names, results, strict=True))
 
 

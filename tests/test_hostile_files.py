@@ -32,10 +32,11 @@ from PIL import Image
 from werkzeug.http import parse_options_header
 
 from collateral import zip_limits
-from collateral.extract import extract_file, extract_in_child
+from collateral.extract import extract_file
 from collateral.previews import make_card, make_thumbnail
 from collateral.readers.pdf import MAX_PAGES
 from collateral.readers.results import UNSAFE_XML
+from collateral.upload_reading import read_upload_in_child
 from tests.corpus import CORPUS, corpus_rows, needs_corpus
 from tests.factories import (
     RawPart,
@@ -880,8 +881,8 @@ def test_the_reader_child_stops_at_its_time_limit_directly(tmp_path):
     path = tmp_path / "slow.pdf"
     path.write_bytes(pdf_listing_one_page(1_000_000))
     started = time.monotonic()
-    extraction = extract_in_child(path, "pdf", timeout_seconds=0.2, memory_mb=1024)
-    assert extraction.error == "Extraction took longer than 0.2 s."
+    reading = read_upload_in_child(path, "pdf", "Slow", timeout_seconds=0.2, memory_mb=1024)
+    assert reading.extraction.error == "Extraction took longer than 0.2 s."
     assert time.monotonic() - started < 3
 
 

@@ -6,6 +6,10 @@ from typing import Any
 
 from flask import jsonify
 
+from ..booleans import BOOL_WORDS
+from ..models import KIND_PLURALS, STATUSES
+from ..search_index import SORTS
+from ..services.asset_fields import LIST_FIELDS
 from . import api_bp
 from .openapi_schemas import (
     ASSET,
@@ -69,7 +73,7 @@ ASSET_CREATED = {
 }
 ALLOW_DUPLICATE = {
     "type": "string",
-    "enum": ["true", "false"],
+    "enum": list(BOOL_WORDS),
     "description": "true keeps a file that is already another asset's current version",
 }
 PERIOD = [
@@ -94,7 +98,7 @@ PATHS: dict[str, Any] = {
                     "required": True,
                     "schema": {
                         "type": "string",
-                        "enum": ["products", "industries", "stages", "content_types"],
+                        "enum": list(KIND_PLURALS.values()),
                     },
                 }
             ],
@@ -130,10 +134,10 @@ PATHS: dict[str, Any] = {
                     **_repeatable("status", "marketers and admins only"),
                     "schema": {
                         "type": "array",
-                        "items": {"type": "string", "enum": ["draft", "published", "archived"]},
+                        "items": {"type": "string", "enum": list(STATUSES)},
                     },
                 },
-                _query("sort", {"type": "string", "enum": ["relevance", "newest", "popular"]}),
+                _query("sort", {"type": "string", "enum": list(SORTS)}),
                 _query("page", {"type": "integer", "minimum": 1, "maximum": 10000}),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
             ],
@@ -156,10 +160,7 @@ PATHS: dict[str, Any] = {
                             "additionalProperties": False,
                         },
                         "example": {"file": "Pricing deck text", **ASSET_EXAMPLE},
-                        "encoding": {
-                            k: {"style": "form", "explode": True}
-                            for k in ("products", "industries", "stages", "tags")
-                        },
+                        "encoding": {k: {"style": "form", "explode": True} for k in LIST_FIELDS},
                     }
                 },
             },
@@ -319,7 +320,7 @@ REPORT_FILTERS = [
     _repeatable("stage", "stage names"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "default 50"),
 ]
-FLAG = {"type": "string", "enum": ["true", "false", "1", "0"]}
+FLAG = {"type": "string", "enum": list(BOOL_WORDS)}
 REPORTS = {
     # path: (who, schema, extra parameters, summary)
     "overview": ("managers, marketers, admins", "ReportOverview", [], "Usage per day or week"),

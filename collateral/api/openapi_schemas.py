@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models import KIND_PLURALS, STATUSES, TERM_KINDS
+from ..services.asset_fields import TERM_FIELDS
+
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -73,9 +76,7 @@ ASSET = {
         "id",
         "title",
         "description",
-        "products",
-        "industries",
-        "stages",
+        *TERM_FIELDS,
         "content_type",
         "tags",
         "status",
@@ -92,12 +93,10 @@ ASSET = {
         "id": {"type": "integer"},
         "title": {"type": "string"},
         "description": {"type": "string"},
-        "products": STR_LIST,
-        "industries": STR_LIST,
-        "stages": STR_LIST,
+        **{name: STR_LIST for name in TERM_FIELDS},
         "content_type": NULLABLE_STR,
         "tags": STR_LIST,
-        "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+        "status": {"type": "string", "enum": list(STATUSES)},
         "owner": {"type": "string"},
         "created_at": {"type": "string"},
         "updated_at": {"type": "string"},
@@ -144,10 +143,8 @@ SEARCH_RESULT = {
         },
         "facets": {
             "type": "object",
-            "required": ["product", "industry", "stage", "content_type"],
-            "properties": {
-                k: FACET_COUNTS for k in ("product", "industry", "stage", "content_type")
-            },
+            "required": list(TERM_KINDS),
+            "properties": {kind: FACET_COUNTS for kind in TERM_KINDS},
         },
         "suggestion": NULLABLE_STR,
         "search_id": {
@@ -182,8 +179,8 @@ EVENT_PAGE = {
 }
 TAXONOMY = {
     "type": "object",
-    "required": ["products", "industries", "stages", "content_types"],
-    "properties": {k: STR_LIST for k in ("products", "industries", "stages", "content_types")},
+    "required": list(KIND_PLURALS.values()),
+    "properties": {plural: STR_LIST for plural in KIND_PLURALS.values()},
 }
 TERM = {
     "type": "object",
@@ -221,12 +218,10 @@ ERROR = {
 ASSET_FIELDS = {
     "title": {"type": "string", "maxLength": 300},
     "description": {"type": "string"},
-    "products": STR_LIST,
-    "industries": STR_LIST,
-    "stages": STR_LIST,
+    **{name: STR_LIST for name in TERM_FIELDS},
     "content_type": {"type": ["string", "null"]},
     "tags": STR_LIST,
-    "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+    "status": {"type": "string", "enum": list(STATUSES)},
     "expires_at": {"type": ["string", "null"], "description": "ISO date or empty"},
     "owner": {"type": "string", "description": "email of a marketer or admin; admins only"},
 }

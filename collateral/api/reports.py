@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import Response, jsonify, request, stream_with_context
 
+from ..csv_export import csv_rows
 from ..permissions import READ_PEOPLE, READ_USAGE, requires
 from ..services import reports
-from ..services.audit_log import _csv_safe
 from . import api_bp
 from .serializers import iso
 
@@ -81,21 +79,8 @@ def _flat(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _csv(name: str, columns: Sequence[str], items: Iterable[dict[str, Any]]) -> Response:
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        for count, item in enumerate(items, start=1):
-            row = _flat(item)
-            writer.writerow([_csv_safe(row[c]) for c in columns])
-            if count % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
     return Response(
-        stream_with_context(lines()),
+        stream_with_context(csv_rows(columns, (_flat(item) for item in items))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

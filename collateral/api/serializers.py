@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import url_for
 
-from ..models import Asset, Version
+from ..models import KIND_PLURALS, LIST_TERM_KINDS, Asset, Version
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -44,9 +44,7 @@ def asset_json(asset: Asset) -> dict[str, Any]:
         "id": asset.id,
         "title": asset.title,
         "description": asset.description or "",
-        "products": [t.name for t in asset.terms_of("product")],
-        "industries": [t.name for t in asset.terms_of("industry")],
-        "stages": [t.name for t in asset.terms_of("stage")],
+        **{KIND_PLURALS[kind]: [t.name for t in asset.terms_of(kind)] for kind in LIST_TERM_KINDS},
         "content_type": asset.content_type.name if asset.content_type else None,
         "tags": list(asset.tags or []),
         "status": asset.status,

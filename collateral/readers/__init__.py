@@ -1,7 +1,7 @@
 """One reader per file format: `READERS[kind](path, kind)` gives the file's Extraction.
 
 Readers may raise on a damaged file; `collateral.extract.extract_file` turns that into an error.
-They run in the extraction child process (`python -m collateral.extract`), so each imports its
+They run in the reading child process (`python -m collateral.upload_reading`), so each imports its
 heavy library only when called, and none imports Flask.
 """
 

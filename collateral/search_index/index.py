@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh.searching import Searcher
-from whoosh.writing import SegmentWriter
 
 from . import writing
 from .generations import Generations
@@ -41,9 +41,19 @@ class SearchIndex:
 
     # Writing
 
-    def _writer(self, timeout: float, limitmb: int = 64) -> SegmentWriter:
-        """An open writer on the live generation, lock held; the caller commits or cancels it."""
-        return writing.open_writer(self._generations, timeout, limitmb)
+    @contextmanager
+    def holding_writer_lock(self, *, timeout: float = 5.0) -> Iterator[None]:
+        """Hold the live generation's writer lock for the block, writing nothing.
+
+        For tests and maintenance: while it is held, writers elsewhere (in this process or
+        another) wait for it and then raise IndexBusy. Raises IndexBusy itself if the lock
+        stays taken for `timeout` seconds.
+        """
+        writer = writing.open_writer(self._generations, timeout, limitmb=16)
+        try:
+            yield
+        finally:
+            writer.cancel()
 
     def apply(
         self, upserts: Iterable[IndexDocument], deletes: Iterable[int] = (), *, timeout: float = 5.0

@@ -2,23 +2,22 @@
 
 Walking a Whoosh matcher costs several Python calls per document; a common word in a large
 library has tens of thousands of postings. Whoosh stores postings in blocks of ids and weights,
-so these are read a block at a time (Whoosh 2.7's own block attributes, pinned in
-requirements.txt), and scoring then works on whole arrays.
+so these are read a block at a time (through `whoosh_blocks`, the one module that uses Whoosh's
+private block readers), and scoring then works on whole arrays.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching import Matcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.util.numeric import byte_to_length
+
+from . import whoosh_blocks
 
 
 @dataclass(frozen=True)
@@ -60,17 +59,10 @@ def _drain(matcher: Matcher) -> tuple[list[int], list[float]]:
     """Every id and weight of a fresh matcher, a whole block at a time where Whoosh allows."""
     if isinstance(matcher, FilterMatcher):  # deleted documents: the caller filters them
         matcher = matcher.child
+    if whoosh_blocks.is_block_matcher(matcher):
+        return whoosh_blocks.drain(matcher)
     ids: list[int] = []
     weights: list[float] = []
-    if isinstance(matcher, W3LeafMatcher):
-        # Whoosh has no public way to read a block whole: these are its own loaders.
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-        return ids, weights
     while matcher.is_active():  # inlined postings of a rare word: a few documents
         ids.append(matcher.id())
         weights.append(matcher.weight())
@@ -82,11 +74,11 @@ def positions_of(matcher: Matcher, docs: Sequence[int]) -> Iterator[tuple[int, s
     """The word positions in each of `docs` (ascending, of the matcher's segment) it holds.
 
     Whoosh's skip_to steps through a block one posting at a time; this finds the document
-    in the block's ids by bisection.
+    in the block's ids by bisection (`whoosh_blocks.seek`).
     """
     if isinstance(matcher, FilterMatcher):  # the caller asks only for live documents
         matcher = matcher.child
-    if not isinstance(matcher, W3LeafMatcher):
+    if not whoosh_blocks.is_block_matcher(matcher):
         for doc in docs:
             if not matcher.is_active():
                 return
@@ -95,15 +87,10 @@ def positions_of(matcher: Matcher, docs: Sequence[int]) -> Iterator[tuple[int, s
                 yield doc, set(matcher.value_as("positions"))
         return
     for doc in docs:
-        while matcher.is_active() and matcher.block_max_id() < doc:
-            matcher._next_block()
+        found = whoosh_blocks.seek(matcher, doc)
         if not matcher.is_active():
             return
-        if matcher._ids is None:
-            matcher._read_ids()
-        at = bisect_left(matcher._ids, doc)
-        if at < len(matcher._ids) and matcher._ids[at] == doc:
-            matcher._i = at
+        if found:
             yield doc, set(matcher.value_as("positions"))
 
 
@@ -111,7 +98,7 @@ def field_lengths(reader: IndexReader, field: str) -> np.ndarray:
     """Each document's length in words in `field` (0 where it has none)."""
     parts = []
     for leaf, _ in reader.leaf_readers():
-        column = _length_column(leaf, field)
+        column = whoosh_blocks.length_codes(leaf, field)
         if column is None:
             lengths = [
                 leaf.doc_field_length(doc, field, 0) or 0 for doc in range(leaf.doc_count_all())
@@ -123,11 +110,3 @@ def field_lengths(reader: IndexReader, field: str) -> np.ndarray:
             )
             parts.append(_LENGTH_OF_BYTE[codes])
     return np.concatenate(parts) if parts else np.empty(0, np.float64)
-
-
-def _length_column(leaf: IndexReader, field: str) -> Any:
-    """Whoosh's column of one-byte length codes of `field`, if this is a segment holding one."""
-    perdoc = getattr(leaf, "_perdoc", None)
-    if perdoc is None or not perdoc.has_column(f"_{field}_len"):
-        return None
-    return perdoc.column_reader(f"_{field}_len", LENGTHS_COLUMN)

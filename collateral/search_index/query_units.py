@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,6 @@ class Unit:
     words: list[str]
     stems: list[str]
     span: tuple[int, int] | None  # where a single word sits in the query text
-    whoosh_query: query.Query
     docs: set[int]
     correction: str | None = None
     repeats: int = 1  # how often the query says it: a word said twice matters more
@@ -66,12 +65,6 @@ def first_token(analyzer: Analyzer, word: str) -> str | None:
     """The indexed form of one word, or None for a stop word."""
     tokens = [token.text for token in analyzer(word)]
     return tokens[0] if tokens else None
-
-
-def _word_query(stems: Iterable[str]) -> query.Query:
-    return AnyOf(
-        [query.Term(name, stem, boost=w) for stem in stems for name, w in TEXT_FIELDS.items()]
-    )
 
 
 def _phrase_query(stems: list[str]) -> query.Query:
@@ -117,9 +110,8 @@ def parse_query(
             return
         words = [text[start:end].lower() for _, start, end in tokens]
         is_phrase = phrase and len(stems) > 1
-        whoosh_query = _phrase_query(stems) if is_phrase else _word_query(stems)
         span = None if is_phrase else tokens[0][1:]
-        unit = Unit(words, stems, span, whoosh_query, docs_for(stems, is_phrase))
+        unit = Unit(words, stems, span, docs_for(stems, is_phrase))
         seen[tuple(stems)] = unit
         word = tokens[0][0]
         if (
@@ -193,6 +185,5 @@ def _correct(
             if docs:
                 unit.correction = candidate
                 unit.stems.append(stem)
-                unit.whoosh_query = _word_query(unit.stems)
                 unit.docs = docs
                 return

@@ -11,23 +11,23 @@ from sqlalchemy import func, select
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import STATUSES, Asset, Term, User
+from ..models import KIND_PLURALS, LIST_TERM_KINDS, STATUSES, Asset, Term, User
 from ..permissions import may_own_assets
 from .taxonomy import resolve_terms
 
+# The fields named after taxonomy kinds: a plural for each kind an asset has several of.
+TERM_FIELDS = tuple(KIND_PLURALS[kind] for kind in LIST_TERM_KINDS)
 FIELDS = (
     "title",
     "description",
-    "products",
-    "industries",
-    "stages",
+    *TERM_FIELDS,
     "content_type",
     "tags",
     "status",
     "expires_at",
     "owner",
 )
-LIST_FIELDS = ("products", "industries", "stages", "tags")
+LIST_FIELDS = (*TERM_FIELDS, "tags")
 MAX_TITLE = 300
 MAX_DESCRIPTION = 10_000
 MAX_TAGS = 50
@@ -143,7 +143,8 @@ def parse_asset_fields(
     # Retired terms are refused, except those the edited asset already has.
     has = [t.id for t in current.terms] + [current.content_type_id] if current else []
     to_asset = {"for_asset": True, "keep": has}
-    for plural, kind in (("products", "product"), ("industries", "industry"), ("stages", "stage")):
+    for kind in LIST_TERM_KINDS:
+        plural = KIND_PLURALS[kind]
         names = _names(raw.get(plural), plural)
         fields.terms[kind] = resolve_terms(kind, names, plural, **to_asset)
     content_type = _names(raw.get("content_type"), "content_type")

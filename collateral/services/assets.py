@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, Forbidden, HiddenAsset, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Asset, User, utcnow
+from ..models import KIND_PLURALS, LIST_TERM_KINDS, Asset, User, utcnow
 from ..permissions import ASSIGN_OWNERS, UPLOAD, can, can_view_asset
 from .actor import Actor
 from .asset_fields import AssetFields, parse_asset_fields
@@ -47,7 +47,8 @@ def _apply_fields(asset: Asset, fields: AssetFields) -> dict[str, list[Any]]:
     if "description" in fields.given:
         change("description", asset.description, fields.description)
         asset.description = fields.description
-    for plural, kind in (("products", "product"), ("industries", "industry"), ("stages", "stage")):
+    for kind in LIST_TERM_KINDS:
+        plural = KIND_PLURALS[kind]
         if plural in fields.given:
             old_terms = asset.terms_of(kind)
             change(plural, [t.name for t in old_terms], [t.name for t in fields.terms[kind]])

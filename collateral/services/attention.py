@@ -9,15 +9,24 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 
 from ..extensions import db
-from ..models import FULL_ASSET, Asset, Term, User, asset_term
+from ..models import (
+    FULL_ASSET,
+    KIND_PLURALS,
+    KIND_SINGULARS,
+    LIST_TERM_KINDS,
+    Asset,
+    Term,
+    User,
+    asset_term,
+)
 
+# The asset field for each kind an asset has several terms of ("products" -> "product").
+KIND_OF_FIELD = {KIND_PLURALS[kind]: kind for kind in LIST_TERM_KINDS}
 # Asset fields that may be required, with how a person names them.
 REQUIRABLE_FIELDS = {
     "description": "description",
-    "products": "product",
-    "industries": "industry",
-    "stages": "stage",
-    "content_type": "content type",
+    **{name: KIND_SINGULARS[kind] for name, kind in KIND_OF_FIELD.items()},
+    "content_type": KIND_SINGULARS["content_type"],
     "tags": "tags",
     "expires_at": "expiry date",
 }
@@ -50,8 +59,8 @@ def _has_term(kind: str) -> ColumnElement[bool]:
 
 def _lacks(field: str) -> ColumnElement[bool]:
     """SQL that is true for an asset without this field."""
-    if field in ("products", "industries", "stages"):
-        return ~_has_term({"products": "product", "industries": "industry"}.get(field, "stage"))
+    if field in KIND_OF_FIELD:
+        return ~_has_term(KIND_OF_FIELD[field])
     if field == "description":
         return func.coalesce(Asset.description, "") == ""
     if field == "content_type":
@@ -66,9 +75,7 @@ def missing_fields(asset: Asset, required: tuple[str, ...] | None = None) -> lis
     required = required_fields() if required is None else required
     present = {
         "description": bool(asset.description),
-        "products": bool(asset.terms_of("product")),
-        "industries": bool(asset.terms_of("industry")),
-        "stages": bool(asset.terms_of("stage")),
+        **{name: bool(asset.terms_of(kind)) for name, kind in KIND_OF_FIELD.items()},
         "content_type": asset.content_type_id is not None,
         "tags": bool(asset.tags),
         "expires_at": asset.expires_at is not None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from ..csv_export import csv_rows
 from ..extensions import db
 from ..models import MAX_ID, Event, User
 from ..query_params import parse_moment, positive_int
@@ -71,26 +70,15 @@ CSV_COLUMNS = ("id", "at", "type", "user", "asset", "version", "detail", "ip")
 
 def iter_events_csv(filters: EventFilters) -> Iterator[str]:
     """The matching events as CSV text, oldest first, streamed in batches."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
     stmt = _filtered(filters).order_by(Event.at, Event.id).execution_options(yield_per=1000)
-    for count, (event, email) in enumerate(db.session.execute(stmt), start=1):
-        row = event_as_dict(event, email)
-        row["detail"] = json.dumps(row["detail"], ensure_ascii=False, sort_keys=True)
-        writer.writerow([_csv_safe(row[c]) for c in CSV_COLUMNS])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
+    def rows() -> Iterator[dict[str, Any]]:
+        for event, email in db.session.execute(stmt):
+            row = event_as_dict(event, email)
+            row["detail"] = json.dumps(row["detail"], ensure_ascii=False, sort_keys=True)
+            yield row
 
-def _csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in user-supplied text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+    yield from csv_rows(CSV_COLUMNS, rows())
 
 
 def parse_event_filters(args: Mapping[str, str]) -> EventFilters:

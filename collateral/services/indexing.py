@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import Asset, IndexOutbox, Version
+from ..models import LIST_TERM_KINDS, Asset, IndexOutbox, Version
 from ..search_index import IndexBusy, IndexDocument
 from .pages import text_of_version
 from .resources import search_index
@@ -35,7 +35,7 @@ def current_text(version: Version | None) -> str:
 def index_document(asset: Asset) -> IndexDocument:
     """What the index holds for an asset, built from the database."""
     version = asset.current_version
-    ids = {kind: [t.id for t in asset.terms_of(kind)] for kind in ("product", "industry", "stage")}
+    ids = {kind: [t.id for t in asset.terms_of(kind)] for kind in LIST_TERM_KINDS}
     # Names as words too, so a rename or merge changes what a search for them finds.
     term_names = [t.name for t in asset.terms]
     if asset.content_type is not None:

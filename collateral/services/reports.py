@@ -28,9 +28,9 @@ from .report_rows import (
     UserRow,
     VersionDownloads,
 )
-from .reports_params import (
+from .reports_params import ReportParams, parse_report_params
+from .reports_sql import (
     USAGE_TYPES,
-    ReportParams,
     as_date,
     asset_filter,
     bucket_expression,
@@ -38,7 +38,6 @@ from .reports_params import (
     bucket_starts,
     counted_events,
     in_period,
-    parse_report_params,
     search_filter,
 )
 

@@ -1,27 +1,22 @@
-"""What a usage report is asked for: its period and filters, read from a query string, and
-the SQL pieces every report shares (the filter conditions and the day or week buckets)."""
+"""What a usage report is asked for: its period and filters, read from a query string.
+
+How the reports turn these into SQL (filter conditions, day or week buckets) is in
+`reports_sql`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true
-from sqlalchemy.types import Date
-
+from ..booleans import parse_bool
 from ..errors import InvalidInput
-from ..extensions import db
-from ..models import Event, asset_term, event_term, utcnow
+from ..models import LIST_TERM_KINDS, utcnow
 from ..query_params import parse_moment, positive_int
 from .taxonomy import resolve_terms
 
-FILTER_KINDS = ("product", "industry", "stage")
+FILTER_KINDS = LIST_TERM_KINDS  # the kinds a report can be narrowed to
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_PERIOD = timedelta(days=3660)  # ten years of weekly points is already 520 of them
-DAY_BUCKETS_UP_TO = timedelta(days=62)
-USAGE_TYPES = ("view", "download")
-TRUE_WORDS, FALSE_WORDS = ("true", "1"), ("false", "0", "")
 
 
 @dataclass
@@ -44,12 +39,10 @@ class ReportParams:
 
 
 def _flag(args, name: str) -> bool:
-    raw = (args.get(name) or "").strip().lower()
-    if raw in TRUE_WORDS:
-        return True
-    if raw in FALSE_WORDS:
-        return False
-    raise InvalidInput(f"{name}: {args.get(name)!r} is not true, false, 1 or 0.", field=name)
+    try:
+        return parse_bool(args.get(name), name)
+    except ValueError as error:
+        raise InvalidInput(str(error), field=name) from None
 
 
 def _until(raw: str | None) -> datetime | None:
@@ -112,74 +105,3 @@ def parse_report_params(args) -> ReportParams:
             field="unopened",
         )
     return params
-
-
-def in_period(since: datetime, until: datetime) -> ColumnElement[bool]:
-    return and_(Event.at >= since, Event.at < until)
-
-
-def asset_filter(p: ReportParams, asset_id: Any = Event.asset_id) -> ColumnElement[bool]:
-    """The asset carries a chosen term of every filtered kind (true when no filter)."""
-    conditions = [
-        asset_id.in_(select(asset_term.c.asset_id).where(asset_term.c.term_id.in_(ids)))
-        for ids in p.term_ids.values()
-    ]
-    return and_(true(), *conditions)
-
-
-def search_filter(p: ReportParams) -> ColumnElement[bool]:
-    """The search event was filtered by a chosen term of every filtered kind."""
-    conditions = [
-        Event.id.in_(select(event_term.c.event_id).where(event_term.c.term_id.in_(ids)))
-        for ids in p.term_ids.values()
-    ]
-    return and_(true(), *conditions)
-
-
-def counted_events(p: ReportParams) -> ColumnElement[bool]:
-    """Without filters every event counts; with them, views and downloads of matching assets
-    and searches filtered by matching terms (a login has no product)."""
-    if not p.term_ids:
-        return true()
-    return or_(
-        and_(Event.type.in_(USAGE_TYPES), asset_filter(p)),
-        and_(Event.type == "search", search_filter(p)),
-    )
-
-
-def bucket_size(p: ReportParams) -> str:
-    return "day" if p.until - p.since <= DAY_BUCKETS_UP_TO else "week"
-
-
-def bucket_expression(bucket: str) -> ColumnElement:
-    """The first day of the event's day or week (weeks start on Monday), in SQL."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        if bucket == "day":
-            return func.date(Event.at)
-        return func.date(Event.at, "weekday 0", "-6 days")
-    return cast(func.date_trunc(bucket, Event.at), Date)
-
-
-def bucket_start(day: date, bucket: str) -> date:
-    return day if bucket == "day" else day - timedelta(days=day.weekday())
-
-
-def bucket_starts(p: ReportParams, bucket: str) -> list[date]:
-    """Every bucket the period touches, in order."""
-    step = timedelta(days=1 if bucket == "day" else 7)
-    current = bucket_start(p.since.date(), bucket)
-    last = (p.until - timedelta(microseconds=1)).date()
-    starts = []
-    while current <= last:
-        starts.append(current)
-        current += step
-    return starts
-
-
-def as_date(value: Any) -> date:
-    """A bucket value from the database (SQLite gives text) as a date."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

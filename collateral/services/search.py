@@ -9,26 +9,20 @@ from sqlalchemy import select
 
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
-from ..models import FULL_ASSET, STATUSES, Asset, Page, User
+from ..models import FULL_ASSET, STATUSES, TERM_KINDS, Asset, Page, User
 from ..permissions import SEE_DRAFTS, can, can_view_asset
 from ..query_params import positive_int
-from ..search_index import FACET_FIELDS, SearchQuery
+from ..search_index import FACET_FIELDS, SORTS, SearchQuery
 from .actor import Actor
 from .assets import today_utc
 from .audit import record_search
 from .resources import search_index
 from .taxonomy import resolve_terms, term_names_by_id
 
-SORTS = ("relevance", "newest", "popular")
 MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 500
-# Query parameter -> taxonomy kind; `tag` is free text.
-FACET_PARAMS = {
-    "product": "product",
-    "industry": "industry",
-    "stage": "stage",
-    "content_type": "content_type",
-}
+# Query parameter -> taxonomy kind (each kind is its own parameter); `tag` is free text.
+FACET_PARAMS = {kind: kind for kind in TERM_KINDS}
 
 
 @dataclass

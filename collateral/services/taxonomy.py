@@ -13,26 +13,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import TERM_KINDS, Asset, Term, asset_term
+from ..models import KIND_PLURALS, KIND_SINGULARS, TERM_KINDS, Asset, Term, asset_term
 from ..taxonomy_defaults import DEFAULT_CONTENT_TYPES, DEFAULT_STAGES
 from .actor import SYSTEM, Actor
 from .audit import record_event
 
-# The API names each kind in the plural.
-PLURALS = {
-    "product": "products",
-    "industry": "industries",
-    "stage": "stages",
-    "content_type": "content_types",
-}
+# The names by kind, as the models define them; kept here under the names callers use.
+PLURALS = KIND_PLURALS
 KIND_FOR_PLURAL = {plural: kind for kind, plural in PLURALS.items()}
-# How a message names one term of a kind.
-SINGULARS = {
-    "product": "product",
-    "industry": "industry",
-    "stage": "stage",
-    "content_type": "content type",
-}
+SINGULARS = KIND_SINGULARS
 MOVES = ("up", "down", "top", "bottom")
 
 DEFAULT_TERMS = {"stage": DEFAULT_STAGES, "content_type": DEFAULT_CONTENT_TYPES}

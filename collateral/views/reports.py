@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
-from ..models import User, utcnow
+from ..models import LIST_TERM_KINDS, User, utcnow
 from ..permissions import AUDIT, READ_PEOPLE, READ_USAGE, can, requires
 from ..query_params import MAX_PAGE, positive_int
 from ..services import reports
@@ -20,7 +20,6 @@ from .charts import Series, render_chart
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 PER_PAGE = 50
 FILTER_KEYS = ("since", "until", "user", "type", "asset")
-TERM_KINDS = ("product", "industry", "stage")
 MEASURES = (
     ("downloads", "Downloads"),
     ("views", "Views"),
@@ -39,7 +38,7 @@ def _period(args) -> tuple[ReportParams, dict]:
         "until": args.get("until") or (p.until - timedelta(microseconds=1)).date().isoformat(),
         "days": args.get("days") or p.days,
         "limit": args.get("limit") or p.limit,
-        **{kind: args.getlist(kind) for kind in TERM_KINDS},
+        **{kind: args.getlist(kind) for kind in LIST_TERM_KINDS},
     }
     return p, form
 
