@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, utcnow
+from ..password_strength import weakness
 from .audit import current_actor, record_event
 
 MIN_PASSWORD_LENGTH = 10
@@ -28,11 +29,15 @@ def normalise_email(email: str) -> str:
 
 
 def validate_password(password: str) -> None:
-    """Refuse a password shorter than the minimum (400, naming the field)."""
+    """Refuse a password shorter than the minimum, common or repetitive (400, naming the
+    field and saying why)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password: use at least {MIN_PASSWORD_LENGTH} characters.", field="password"
         )
+    reason = weakness(password)
+    if reason:
+        raise InvalidInput(f"password: too easy to guess. {reason}", field="password")
 
 
 def create_user(email: str, role: str, password: str, name: str = "") -> User:
