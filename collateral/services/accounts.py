@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..display_text import strip_bidi_controls
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, utcnow
@@ -50,14 +51,17 @@ def create_user(email: str, role: str, password: str, name: str = "") -> User:
     validate_password(password)
     if find_user(email) is not None:
         raise Conflict(f"A user with the email {email} already exists.", field="email")
-    user = User(
-        email=email, role=role, name=(name or "").strip()[:200], password_hash=_hash(password)
-    )
+    user = User(email=email, role=role, name=_clean_name(name), password_hash=_hash(password))
     db.session.add(user)
     db.session.flush()
     record_event("user_created", current_actor(), email=email, role=role)
     db.session.commit()
     return user
+
+
+def _clean_name(name: str | None) -> str:
+    """A person's name as shown beside others: trimmed, without bidi controls."""
+    return strip_bidi_controls(name or "").strip()[:200]
 
 
 def _hash(password: str) -> str:
@@ -153,7 +157,7 @@ def update_user(
             _end_sessions(user)
         user.active = active
     if name is not None:
-        user.name = name.strip()[:200]
+        user.name = _clean_name(name)
     after = {"role": user.role, "active": user.active, "name": user.name}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:
