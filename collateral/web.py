@@ -113,6 +113,16 @@ def _security_headers(response):
     return response
 
 
+def _no_store_by_default(response):
+    """Pages and API answers hold personal data or secrets (a new API token, the users, the
+    audit log's CSV), so no browser or proxy cache may keep them: `no-store` unless the view
+    chose otherwise. Files and page images choose `private` themselves, so a rep's browser
+    revalidates them by ETag; the vendored CSS and JS are the same for everyone."""
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 class BoundedInt(IntegerConverter):
     """`<int:...>` URL parts no larger than a database id, so a huge number is a 404."""
 
@@ -175,6 +185,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.after_request(_audit_refusal)
     app.after_request(_security_headers)
+    app.after_request(_no_store_by_default)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
