@@ -54,8 +54,9 @@ def error_response(status: int, code: str, message: str, extra: dict | None = No
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The user a session or remember cookie names, unless signed out or disabled since."""
-    return user_for_session(session_id)
+    """The user a session or remember cookie names, unless signed out or disabled since, or
+    signed in longer ago than "Keep me signed in" lasts."""
+    return user_for_session(session_id, current_app.config["REMEMBER_COOKIE_DURATION"])
 
 
 def _bearer_user() -> None:
@@ -172,6 +173,7 @@ def init_app(app: Flask) -> None:
     if proxies:  # the caller's real address, for the sign-in limits and the audit log
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     login_manager.login_view = "auth.login"
+    login_manager.id_attribute = "new_session_id"  # what login_user keeps in the cookies
 
     @login_manager.unauthorized_handler
     def unauthorized():

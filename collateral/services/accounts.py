@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -86,20 +87,28 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def user_for_session(session_id: str) -> User | None:
+def _number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def user_for_session(session_id: str, lifetime: timedelta) -> User | None:
     """The active user a session or remember cookie names, if it is still current.
 
-    The id is "<user id>:<session version>"; a bare id (a session from before versions
-    existed) counts as version 0, so it too dies at the user's next sign-out.
+    The id is "<user id>:<session version>:<issued, Unix seconds>:<random>" (see
+    `User.new_session_id`); it is refused once older than `lifetime`, or when the user signed
+    out everywhere since. An id without an issue time (issued before they were recorded) is
+    refused: its age cannot be known, so its holder signs in once more.
     """
-    user_part, _, version_part = session_id.partition(":")
-    if not (user_part.isascii() and user_part.isdigit() and len(user_part) <= 18):
+    parts = session_id.split(":")
+    if len(parts) != 4:
         return None
-    version_part = version_part or "0"
-    if not (version_part.isascii() and version_part.isdigit() and len(version_part) <= 18):
+    user_id, version, issued = (_number(part) for part in parts[:3])
+    if user_id is None or version is None or issued is None:
         return None
-    user = db.session.get(User, int(user_part))
-    if user is None or not user.active or user.session_version != int(version_part):
+    if time.time() - issued > lifetime.total_seconds():
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
         return None
     return user
 
