@@ -21,6 +21,7 @@ from flask import (
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
@@ -216,6 +217,27 @@ def init_app(app: Flask) -> None:
         )
         response.headers["Retry-After"] = str(wait)
         return response
+
+    @app.errorhandler(ParseException)
+    @app.errorhandler(NoMoreData)
+    def unreadable_body(exc: Exception):
+        """gunicorn parses a chunked body only as the app reads it, so a malformed one (a bad
+        chunk size or extension, a bare LF) or a body cut short surfaces here: the client's
+        fault, answered 400 and logged in one line, not a 500 with a traceback."""
+        app.logger.warning(
+            "unreadable request body, answered 400: %s %s: %s: %s",
+            request.method,
+            request.path,
+            exc.__class__.__name__,
+            exc,
+        )
+        db.session.rollback()
+        return error_response(
+            400,
+            "malformed_body",
+            "The request body could not be read (its chunked encoding is malformed or it "
+            "ended early); send it again, with a Content-Length if you can.",
+        )
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
