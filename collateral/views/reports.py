@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
 from ..models import User, utcnow
-from ..permissions import AUDITORS, EDITORS, has_role, roles_required
+from ..permissions import AUDITORS, EDITORS, can_view_asset, has_role, roles_required
 from ..query_params import MAX_PAGE, parse_event_filters, positive_int
 from ..services import reports
 from ..services.audit import list_events
@@ -115,7 +116,12 @@ def overview():
 @roles_required(*AUDITORS)
 def top():
     p, form = _period(request.args)
-    return _page("reports/top.html", form, _csv_url("top-assets"), rows=reports.top_assets(p))
+    rows = reports.top_assets(p)
+    # Drafts, archived and expired assets keep their place (the usage happened, and the totals
+    # must add up), marked, and linked only for those who may open them.
+    today = utcnow().date()
+    openable = {row.asset.id for row in rows if can_view_asset(current_user, row.asset, today)}
+    return _page("reports/top.html", form, _csv_url("top-assets"), rows=rows, openable=openable)
 
 
 @reports_bp.get("/unused")
