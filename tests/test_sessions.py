@@ -347,3 +347,42 @@ def test_a_revoked_token_stops_at_once_and_last_use_is_kept_and_shown(app, clien
     response = client.get("/api/v1/taxonomy", headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.get_json()["error"]["message"]
+
+
+def change_password(client, keep_tokens: bool | None = None):
+    page = client.get("/account/password").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+    }
+    if keep_tokens:
+        data["keep_tokens"] = "1"
+    response = client.post("/account/password", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    return page, response.get_data(as_text=True)
+
+
+def test_a_password_change_revokes_the_users_api_tokens_unless_kept(app, client, api):
+    """Whoever knew the old password could have made a token: "signed out everywhere" covers
+    tokens too, unless the user ticks the box to keep them for their integrations."""
+    assert api.get("/api/v1/taxonomy", role="rep").status_code == 200
+    sign_in(client)
+    page, after = change_password(client)
+    assert 'name="keep_tokens"' in page and "Keep my API token working" in page
+    assert "your API token was revoked" in after
+    assert api.get("/api/v1/taxonomy", role="rep").status_code == 401
+    assert api.get("/api/v1/taxonomy", role="marketer").status_code == 200  # others' untouched
+    with app.app_context():
+        detail = db.session.scalar(
+            text("select detail from event where type = 'password_changed' order by id desc")
+        )
+    assert '"tokens_revoked": 1' in str(detail) or "'tokens_revoked': 1" in str(detail)
+
+
+def test_a_password_change_keeps_api_tokens_when_asked(client, api):
+    sign_in(client)
+    _, after = change_password(client, keep_tokens=True)
+    assert "Your API token still works" in after
+    assert api.get("/api/v1/taxonomy", role="rep").status_code == 200

@@ -8,7 +8,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -125,8 +125,15 @@ def record_logout(user: User) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """The user's own new password; every other session of theirs ends."""
+def change_password(
+    user: User, current_password: str, new_password: str, *, keep_tokens: bool = False
+) -> int:
+    """The user's own new password; every other session of theirs ends, and their API tokens
+    are revoked unless they choose to keep them. Returns how many tokens were revoked.
+
+    A password is usually changed because someone else may know it, and whoever knew it could
+    have made a token; integrations that must go on are kept by choice, not by default.
+    """
     if not check_password_hash(user.password_hash, current_password or ""):
         raise InvalidInput(
             "current_password: that is not your current password.", field="current_password"
@@ -134,8 +141,21 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     validate_password(new_password)
     user.password_hash = _hash(new_password)
     _end_sessions(user)
-    record_event("password_changed", user, email=user.email)
+    revoked = 0 if keep_tokens else _revoke_all_tokens(user)
+    record_event("password_changed", user, email=user.email, tokens_revoked=revoked)
     db.session.commit()
+    return revoked
+
+
+def _revoke_all_tokens(user: User) -> int:
+    live = (ApiToken.user_id == user.id) & ApiToken.revoked_at.is_(None)
+    done = db.session.execute(update(ApiToken).where(live).values(revoked_at=utcnow()))
+    return done.rowcount or 0
+
+
+def live_token_count(user: User) -> int:
+    live = (ApiToken.user_id == user.id) & ApiToken.revoked_at.is_(None)
+    return db.session.scalar(select(func.count(ApiToken.id)).where(live))
 
 
 def list_users() -> list[User]:
