@@ -10,6 +10,7 @@ from collateral.display_text import BIDI_CONTROLS, strip_bidi_controls
 from collateral.extensions import db
 from collateral.models import User
 from collateral.services import accounts
+from tests.conftest import Browser
 from tests.factories import file_field, make_docx, multipart
 
 RLO = "\u202e"  # right-to-left override: "invoice<RLO>fdp.exe" reads as "invoiceexe.pdf"
@@ -95,3 +96,12 @@ def test_user_names_lose_bidi_controls(app, runner, browser):
     assert names["cli@example.com"] == "Nia Lee"
     assert names["page@example.com"] == "Ola Berg"
     assert no_bidi(browser.client.get("/admin/users").get_data(as_text=True))
+
+
+def test_search_queries_shown_in_reports_lose_bidi_controls(app, api):
+    api.upload(make_docx(["Pricing tiers"]), "pricing.docx", title="Pricing")
+    api.search(q=f"pricing {RLO}tiers")
+    browser = Browser(app.test_client())
+    browser.login("manager")
+    page = browser.client.get("/reports/searches").get_data(as_text=True)
+    assert "pricing tiers" in page and no_bidi(page)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, insert, select
 
+from ..display_text import strip_bidi_controls
 from ..extensions import db
 from ..models import Asset, Event, User, event_term
 from .resources import client_ip
@@ -89,8 +90,9 @@ def record_refusal(method: str, path: str, status: int, note: dict[str, Any]) ->
 
 
 def normalized_query(text: str) -> str:
-    """A query as reports group it: case-folded, with single spaces."""
-    return " ".join(text.split()).casefold()
+    """A query as reports group it and show it to others: case-folded, with single spaces,
+    without bidi controls."""
+    return " ".join(strip_bidi_controls(text).split()).casefold()
 
 
 def record_search(
