@@ -17,7 +17,7 @@ $(VENV)/installed: requirements.txt
 run: $(VENV)/installed
 	$(FLASK) demo
 	@echo "Serving the library on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 wsgi:app
+	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:5000 wsgi:app
 
 test: $(VENV)/installed
 	$(BIN)/python -m pytest

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -67,8 +69,14 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """The id flask-login keeps in cookies: "<id>:<session_version>"."""
+        """Who this is, for comparing two loaded users: "<id>:<session_version>"."""
         return f"{self.id}:{self.session_version}"
+
+    def new_session_id(self) -> str:
+        """The id a sign-in keeps in its session and remember cookies (signed by flask-login):
+        "<id>:<session_version>:<issued, Unix seconds>:<random>". The issue time bounds how
+        long the cookies are honoured; the random part makes each sign-in's cookie its own."""
+        return f"{self.get_id()}:{int(time.time())}:{secrets.token_hex(4)}"
 
 
 class Term(db.Model):

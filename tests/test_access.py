@@ -118,9 +118,9 @@ def sign_in_session(client, app, role):
     from collateral.services.accounts import find_user
 
     with app.app_context():
-        user_id = find_user(f"{role}@example.com").id
+        session_id = find_user(f"{role}@example.com").new_session_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 

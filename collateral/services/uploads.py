@@ -10,6 +10,7 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import or_, select
 
+from ..display_text import strip_bidi_controls
 from ..errors import DuplicateFile, InvalidInput, TooLarge, Unreadable, UnsupportedType
 from ..extensions import db
 from ..extract import Extraction
@@ -44,7 +45,7 @@ def clean_note(note: object) -> str:
         return ""
     if not isinstance(note, str) or "\x00" in note:
         raise InvalidInput("note: must be text without NUL characters.", field="note")
-    note = note.strip()
+    note = strip_bidi_controls(note).strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"note: at most {MAX_NOTE} characters.", field="note")
     return note
