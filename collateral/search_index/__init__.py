@@ -12,13 +12,14 @@ snippets) and ``index`` (SearchIndex, which ties them together).
 """
 
 from .index import SearchIndex
-from .schema import FACET_FIELDS, TEXT_FIELDS, document_fingerprint
+from .schema import FACET_FIELDS, TEXT_FIELDS, bounded_body, document_fingerprint
 from .values import SORTS, Hit, IndexBusy, IndexDocument, SearchQuery, SearchResult
 
 __all__ = [
     "FACET_FIELDS",
     "SORTS",
     "TEXT_FIELDS",
+    "bounded_body",
     "document_fingerprint",
     "Hit",
     "IndexBusy",

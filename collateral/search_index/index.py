@@ -9,7 +9,7 @@ from pathlib import Path
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from . import writing
+from . import leftovers, writing
 from .generations import Generations
 from .highlight import K, best_pages_of_each
 from .schema import new_schema
@@ -61,8 +61,17 @@ class SearchIndex:
         return writing.rebuild(self._generations, documents, timeout=timeout)
 
     def optimize(self, *, timeout: float = 30.0) -> None:
-        """Merge all segments into one."""
+        """Merge all segments into one (changes' own commits leave big segments alone)."""
         writing.optimize(self._generations, timeout=timeout)
+
+    def leftovers(self, *, min_age: float) -> list[Path] | None:
+        """Files and folders killed writers left, at least `min_age` s old; None while a
+        writer holds the lock (then nothing can be told apart from its work in progress)."""
+        return leftovers.find_leftovers(self._generations, min_age)
+
+    def remove_leftovers(self, *, min_age: float) -> list[Path] | None:
+        """Remove what `leftovers` finds, under the writer lock; None while a writer holds it."""
+        return leftovers.remove_leftovers(self._generations, min_age)
 
     # Reading
 
