@@ -113,7 +113,8 @@ class SearchIndex:
 
         Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
         """
-        return self.highlight_many({0: pages}, text, max_pages=max_pages)[0]
+        found = self.highlight_many({0: pages}, text, max_pages=max_pages)[0]
+        return [(where, snippet) for _, where, snippet in found]
 
     def highlight_many(
         self,
@@ -122,8 +123,12 @@ class SearchIndex:
         *,
         max_pages: int = 3,
         terms: Sequence[str] | None = None,
-    ) -> dict[K, list[tuple[str, str]]]:
-        """`highlight_pages` for several files (a page of results), parsing the query once.
+    ) -> dict[K, list[tuple[int, str, str]]]:
+        """`highlight_pages` for several files (a page of results), parsing the query once;
+        each page found comes with its position in the file's sequence of pages.
+
+        The pages scanned are bounded per file and per call (see `highlight`), so a page of
+        results costs the same whatever the size of its files.
 
         Pass the search's `SearchResult.query_terms` as `terms` to skip parsing it again.
         """

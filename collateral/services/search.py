@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
-from ..models import FULL_ASSET, STATUSES, Asset, Page, User
+from ..models import FULL_ASSET, STATUSES, Asset, Page, User, page_where
 from ..permissions import can_see_unpublished, can_view_asset
 from ..query_params import positive_int
-from ..search_index import FACET_FIELDS, SearchQuery
+from ..search_index import FACET_FIELDS, HIGHLIGHT_FILE_CHARS, SearchQuery
 from .assets import today_utc
 from .audit import record_search
 from .resources import search_index
@@ -45,7 +45,7 @@ class SearchParams:
 class SearchItem:
     asset: Asset
     score: float | None
-    highlights: list[dict[str, str]]
+    highlights: list[dict[str, str | int]]
 
 
 @dataclass
@@ -96,10 +96,12 @@ def _visible_statuses(user: User, params: SearchParams) -> tuple[str, ...]:
 
 def _highlights(
     assets: dict[int, Asset], query_text: str, terms: list[str]
-) -> dict[int, list[dict[str, str]]]:
+) -> dict[int, list[dict[str, str | int]]]:
     """Where in each asset's current version the words occur, from the text in the database.
 
     `terms` are the words (and corrections) the search found, so the query is parsed once.
+    Only the start of each file's text that highlighting may scan is read (HIGHLIGHT_FILE_CHARS,
+    cut by the database), so a page of results holding big files costs no more to load.
     """
     if not query_text.strip() or not assets:
         return {}
@@ -109,17 +111,48 @@ def _highlights(
         if version is not None and version.has_text:
             version_of[version.id] = asset.id
     pages: dict[int, list[tuple[str, str]]] = {}
+    numbers: dict[int, list[int]] = {}
     if version_of:
-        rows = db.session.scalars(
-            select(Page).where(Page.version_id.in_(version_of)).order_by(Page.number)
-        )
-        for page in rows:
-            pages.setdefault(version_of[page.version_id], []).append((page.where, page.text))
+        for version_id, number, label, name, text in db.session.execute(_page_starts(version_of)):
+            asset_id = version_of[version_id]
+            pages.setdefault(asset_id, []).append((page_where(label, name, number), text))
+            numbers.setdefault(asset_id, []).append(number)
     found = search_index().highlight_many(pages, query_text, terms=terms)
     return {
-        asset_id: [{"where": where, "text": text} for where, text in marks]
+        asset_id: [
+            {"where": where, "page": numbers[asset_id][position], "text": text}
+            for position, where, text in marks
+        ]
         for asset_id, marks in found.items()
     }
+
+
+def _page_starts(version_ids: Mapping[int, int]):
+    """The pages of these versions in order, with their text as far as the first
+    HIGHLIGHT_FILE_CHARS characters of the version reach (later pages are left out)."""
+    length = func.length(Page.text)
+    before = select(
+        Page.id,
+        func.coalesce(
+            func.sum(length).over(
+                partition_by=Page.version_id, order_by=Page.number, rows=(None, -1)
+            ),
+            0,
+        ).label("chars"),
+    )
+    before = before.where(Page.version_id.in_(version_ids)).subquery()
+    return (
+        select(
+            Page.version_id,
+            Page.number,
+            Page.label,
+            Page.name,
+            func.substr(Page.text, 1, HIGHLIGHT_FILE_CHARS - before.c.chars),
+        )
+        .join(before, before.c.id == Page.id)
+        .where(before.c.chars < HIGHLIGHT_FILE_CHARS)
+        .order_by(Page.version_id, Page.number)
+    )
 
 
 def _popularity() -> dict[int, int]:
