@@ -3,7 +3,8 @@
 The database is the truth. A blob is in use when a version names it as its file or its
 thumbnail; anything else in the store is left over (a killed upload, a failed write) and goes.
 The index must hold exactly the assets the database holds, each as `index_document` would
-write it now (compared by fingerprint, so no text is read back from the index).
+write it now (compared by fingerprint, so no text is read back from the index). Files a killed
+index writer left are looked for, and removed, only under the index's writer lock.
 """
 
 from __future__ import annotations
