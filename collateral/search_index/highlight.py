@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from whoosh.analysis import Analyzer
@@ -67,6 +67,7 @@ def best_pages_of_each(
             stems,
             max_pages,
             candidates,
+            prefixes,
         )
         for key, pages in pages_by_key.items()
     }
@@ -139,24 +140,30 @@ def best_pages(
     stems: set[str],
     max_pages: int,
     candidates: re.Pattern[str] = WORD,
+    prefixes: Sequence[str] = (),
 ) -> list[tuple[int, str, str]]:
     """The pages where the query's words occur most, best first: each page's number (as
     given), where it is, and a marked-up snippet.
 
     Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
-    `forms` caches each word's stem across calls; `candidates` finds the words worth stemming.
+    `forms` caches each word's stem across calls; `candidates` finds the words worth stemming,
+    or, in pages of plain ASCII, the words starting with one of `prefixes` (the same words).
     """
     ranked = []
     for number, where, page_text in pages:
         matches = []
-        for found in candidates.finditer(page_text):
-            word = found.group().lower()
+        if prefixes and page_text.isascii():
+            words = _ascii_candidates(page_text, prefixes)
+        else:
+            words = ((m.start(), m.end(), m.group()) for m in candidates.finditer(page_text))
+        for start, end, found in words:
+            word = found.lower()
             if word not in forms:
                 if len(forms) >= NEW_WORDS_PER_REQUEST:
                     continue
                 forms[word] = first_token(analyzer, word)
             if forms[word] in stems:
-                matches.append((found.start(), found.end(), forms[word]))
+                matches.append((start, end, forms[word]))
                 if len(matches) >= MATCHES_PER_PAGE:
                     break
         if matches:
@@ -166,6 +173,35 @@ def best_pages(
     return [
         (key[2], where, _snippet(page, matches)) for key, where, page, matches in ranked[:max_pages]
     ]
+
+
+def _ascii_candidates(text: str, prefixes: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+    """The words of ASCII `text` that start with one of `prefixes`, in order, as the
+    `_candidate_words` regex finds them: (start, end, word).
+
+    str.find runs at memory speed where the regex engine tries every position in Python's
+    slower loop, so a long page where the words are rare costs little.
+    """
+    lowered = text.lower()
+    starts: set[int] = set()
+    for prefix in prefixes:
+        at = lowered.find(prefix)
+        while at >= 0:
+            starts.add(at)
+            at = lowered.find(prefix, at + 1)
+    end = 0
+    for start in sorted(starts):
+        if start < end:
+            continue  # inside the word found before
+        before = lowered[start - 1] if start else " "
+        if before.isalnum():
+            continue  # not the start of a word
+        if before == "." and start > 1 and lowered[start - 2].isalnum() and text[start].isdigit():
+            continue  # the decimals of a dotted number, "2.5"
+        found = WORD.match(text, start)
+        if found:
+            end = found.end()
+            yield start, end, found.group()
 
 
 def _snippet(text: str, matches: list[tuple[int, int, str | None]]) -> str:

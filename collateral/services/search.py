@@ -100,8 +100,8 @@ def _highlights(
     """Where in each asset's current version the words occur, from the text in the database.
 
     `terms` are the words (and corrections) the search found, so the query is parsed once.
-    Only the start of each file's text that highlighting may scan is read (HIGHLIGHT_FILE_CHARS,
-    cut by the database), so a page of results holding big files costs no more to load.
+    Only the start of each page that highlighting may scan is read (HIGHLIGHT_FILE_CHARS,
+    cut by the database), so a page of results holding big files costs little more to load.
     """
     if not query_text.strip() or not assets:
         return {}
@@ -128,29 +128,17 @@ def _highlights(
 
 
 def _page_starts(version_ids: Mapping[int, int]):
-    """The pages of these versions in order, with their text as far as the first
-    HIGHLIGHT_FILE_CHARS characters of the version reach (later pages are left out)."""
-    length = func.length(Page.text)
-    before = select(
-        Page.id,
-        func.coalesce(
-            func.sum(length).over(
-                partition_by=Page.version_id, order_by=Page.number, rows=(None, -1)
-            ),
-            0,
-        ).label("chars"),
-    )
-    before = before.where(Page.version_id.in_(version_ids)).subquery()
+    """The pages of these versions in order, each with no more of its text than the first
+    HIGHLIGHT_FILE_CHARS characters (cut by the database; the highlighter cuts the rest)."""
     return (
         select(
             Page.version_id,
             Page.number,
             Page.label,
             Page.name,
-            func.substr(Page.text, 1, HIGHLIGHT_FILE_CHARS - before.c.chars),
+            func.substr(Page.text, 1, HIGHLIGHT_FILE_CHARS),
         )
-        .join(before, before.c.id == Page.id)
-        .where(before.c.chars < HIGHLIGHT_FILE_CHARS)
+        .where(Page.version_id.in_(version_ids))
         .order_by(Page.version_id, Page.number)
     )
 
