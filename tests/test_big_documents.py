@@ -64,3 +64,13 @@ def test_optimize_merges_the_segments_changes_left(app, api, runner):
     after = {path.name.partition(".")[0] for path in live.glob("MAIN_*.*")}
     assert len(after) == 1
     assert api.search(q=COMMON_WORD)["total"] == 3
+
+
+def test_the_indexed_start_of_a_body_ends_between_words():
+    from collateral.search_index import bounded_body
+
+    text = "alpha beta gamma delta alpha beta"
+    assert bounded_body(text, 100, 100) == text
+    assert bounded_body(text, 13, 100) == "alpha beta "  # "gamma" would cross the bound
+    assert bounded_body(text, 100, 3) == "alpha beta gamma "  # a 4th distinct word, "delta"
+    assert bounded_body(text, 100, 4) == text  # repeated words are no new words
