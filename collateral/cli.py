@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from .errors import ServiceError
 from .models import ROLES
+from .search_index import IndexBusy
 from .services import (
     accounts,
     backup,
@@ -85,6 +86,17 @@ def index_sync_command() -> None:
     if left:
         raise click.ClickException(f"Applied {applied}; {left} still pending (index busy).")
     click.echo(f"Applied {applied} pending index updates.")
+
+
+@click.command("optimize")
+@with_appcontext
+def optimize_command() -> None:
+    """Merge the search index's segments into one (run it nightly on a busy library)."""
+    try:
+        indexing.optimize_index()
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Merged the search index into one segment.")
 
 
 @click.command("check")
@@ -221,6 +233,7 @@ def init_app(app: Flask) -> None:
         create_token_command,
         reindex_command,
         index_sync_command,
+        optimize_command,
         check_command,
         backup_command,
         restore_command,

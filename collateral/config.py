@@ -18,6 +18,10 @@ DEFAULTS: dict[str, object] = {
     "EXTRACT_TIMEOUT_SECONDS": 60,
     "EXTRACT_MEMORY_MB": 1024,
     "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
+    # What one file's text puts in the search index: its first characters, up to this many
+    # distinct words. Words past either bound are not searchable; the file is kept whole.
+    "INDEX_MAX_CHARS": 4_000_000,
+    "INDEX_MAX_WORDS": 30_000,
     # How long a write to a SQLite database waits for another worker's write to finish.
     "DATABASE_BUSY_TIMEOUT_SECONDS": 15.0,
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder

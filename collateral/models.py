@@ -172,11 +172,16 @@ class Page(db.Model):
     @property
     def where(self) -> str:
         """How a person names this part of the file: "page 3", "slide 7", "sheet Q1"."""
-        if self.label == "sheet" and self.name:
-            return f"sheet {self.name}"
-        if self.label == "document":
-            return "document"
-        return f"{self.label} {self.number}"
+        return page_where(self.label, self.name, self.number)
+
+
+def page_where(label: str, name: str | None, number: int) -> str:
+    """How a person names a page of a file (see Page.where), from its columns alone."""
+    if label == "sheet" and name:
+        return f"sheet {name}"
+    if label == "document":
+        return "document"
+    return f"{label} {number}"
 
 
 event_term = db.Table(

@@ -129,9 +129,13 @@ SEARCH_RESULT = {
                                 "type": "array",
                                 "items": {
                                     "type": "object",
-                                    "required": ["where", "text"],
+                                    "required": ["where", "page", "text"],
                                     "properties": {
                                         "where": {"type": "string"},
+                                        "page": {
+                                            "type": "integer",
+                                            "description": "the page or slide number",
+                                        },
                                         "text": {"type": "string"},
                                     },
                                 },

@@ -3,7 +3,8 @@
 The database is the truth. A blob is in use when a version names it as its file or its
 thumbnail; anything else in the store is left over (a killed upload, a failed write) and goes.
 The index must hold exactly the assets the database holds, each as `index_document` would
-write it now (compared by fingerprint, so no text is read back from the index).
+write it now (compared by fingerprint, so no text is read back from the index). Files a killed
+index writer left are looked for, and removed, only under the index's writer lock.
 """
 
 from __future__ import annotations
@@ -227,6 +228,30 @@ def _index_findings(result: CheckResult) -> None:
             )
 
 
+def _index_leftover_findings(result: CheckResult, grace_seconds: float) -> None:
+    leftovers = search_index().leftovers(min_age=grace_seconds)
+    if leftovers is None:
+        result.findings.append(
+            Finding(
+                "index-busy",
+                "index",
+                "the index's writer lock is held, so its leftover files were not looked for "
+                "(check again later)",
+                False,
+            )
+        )
+        return
+    for path in leftovers:
+        result.findings.append(
+            Finding(
+                "index-leftover",
+                str(path),
+                f"{path} was left in the index folder by an interrupted index writer",
+                True,
+            )
+        )
+
+
 def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
     """Every disagreement between database, blob store and index (reads every blob in use)."""
     result = CheckResult()
@@ -236,11 +261,12 @@ def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
     _blob_findings(refs, result, grace_seconds)
     _leftover_file_findings(refs, result)
     _index_findings(result)
+    _index_leftover_findings(result, grace_seconds)
     db.session.rollback()  # end the read transaction: a long check must not hold it
     return result
 
 
-def repair_library(result: CheckResult) -> list[str]:
+def repair_library(result: CheckResult, *, grace_seconds: float = BLOB_GRACE_SECONDS) -> list[str]:
     """Mend what `result` found that can be mended; one line per kind of repair done."""
     store = blob_store()
     done: list[str] = []
@@ -264,6 +290,10 @@ def repair_library(result: CheckResult) -> list[str]:
     for sha256 in derived:
         store.delete_derived(sha256)
     tell(len(derived), "removed page images of files no longer used")
+    if result.of_kind("index-leftover"):
+        # Found again under the writer lock: only what is still provably unused goes.
+        removed = search_index().remove_leftovers(min_age=grace_seconds)
+        tell(len(removed or []), "removed index files left by interrupted writers")
     if result.of_kind("index-outdated"):
         tell(rebuild_search_index(), "rebuilt the index, assets")
     else:
