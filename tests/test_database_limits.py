@@ -6,7 +6,7 @@ import pytest
 
 from collateral.extensions import db
 from collateral.models import Page
-from collateral.query_params import MAX_ID
+from collateral.models import MAX_ID
 from tests.factories import make_odf
 
 
