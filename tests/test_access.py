@@ -3,7 +3,7 @@
 import pytest
 
 from collateral.api.openapi import PATHS
-from tests.conftest import ROLES
+from tests.conftest import ROLES, run_jobs
 from tests.factories import file_field, make_pdf, multipart
 
 ALL = set(ROLES)
@@ -13,9 +13,10 @@ ADMIN = {"admin"}
 
 
 @pytest.fixture
-def asset_id(api):
+def asset_id(app, api):
     response = api.upload(make_pdf(["Pricing tiers for Atlas"]), "atlas.pdf", title="Atlas pricing")
     assert response.status_code == 201
+    run_jobs(app)  # its page images, for the routes that send them
     return response.get_json()["id"]
 
 
@@ -46,6 +47,8 @@ API_RULES = [
     ("POST", "/api/v1/assets/{id}/archive", EDITORS),
     ("GET", "/api/v1/assets/{id}/thumbnail", ALL),
     ("GET", "/api/v1/assets/{id}/download", ALL),
+    ("GET", "/api/v1/assets/{id}/pages", ALL),
+    ("GET", "/api/v1/assets/{id}/pages/1", ALL),
     ("GET", "/api/v1/events", AUDITORS),
     ("GET", "/api/v1/events.csv", AUDITORS),
     *[
@@ -86,11 +89,15 @@ def test_every_api_route_is_in_the_matrix_and_the_spec(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
             path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
+            path = path.replace("<int:number>", "1")
             routes |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(m, p) for m, p, _ in API_RULES} | {("GET", "/api/v1/openapi.json")}
     assert routes == covered
     spec = {
-        (m.upper(), p.replace("{asset_id}", "{id}").replace("{kind}", "products"))
+        (
+            m.upper(),
+            p.replace("{asset_id}", "{id}").replace("{kind}", "products").replace("{number}", "1"),
+        )
         for p, ops in PATHS.items()
         for m in ops
     }
@@ -118,7 +125,7 @@ PAGE_RULES = [
     ("GET", "/assets/{id}", ALL),
     ("GET", "/assets/{id}/download", ALL),
     ("GET", "/assets/{id}/thumbnail.jpg", ALL),
-    ("GET", "/assets/{id}/pages/{page}.jpg", ALL),
+    ("GET", "/assets/{id}/pages/{page}.webp", ALL),
     ("GET", "/upload", EDITORS),
     ("POST", "/upload", EDITORS),
     ("GET", "/assets/{id}/edit", EDITORS),
@@ -210,7 +217,9 @@ def test_page_role_matrix(app, client, asset_id, role, method, path, allowed):
 def test_every_page_route_is_in_the_matrix(app):
     pages = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(("/api/", "/static/")) or rule.endpoint.startswith("auth."):
+        if rule.rule.startswith(("/api/", "/static/")) or rule.endpoint.startswith(
+            ("auth.", "health.")
+        ):
             continue
         path = rule.rule.replace("<int:asset_id>", "{id}").replace("<int:user_id>", "{user}")
         path = path.replace("<int:token_id>", "{token}").replace("<int:page_number>", "{page}")

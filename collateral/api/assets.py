@@ -10,8 +10,9 @@ from ..permissions import EDITORS, roles_required
 from ..query_params import json_object
 from ..services import assets as asset_service
 from ..services.audit import search_origin
+from ..services.downloads import page_listing
 from ..services.search import parse_search_params, search_assets
-from ..views.downloads import send_download, send_thumbnail
+from ..views.downloads import send_download, send_page_image, send_thumbnail
 from . import api_bp
 from .serializers import asset_json
 from .uploads import (
@@ -114,3 +115,15 @@ def download_asset(asset_id: int):
 @roles_required()
 def asset_thumbnail(asset_id: int):
     return send_thumbnail(asset_id)
+
+
+@api_bp.get("/assets/<int:asset_id>/pages")
+@roles_required()
+def asset_pages(asset_id: int):
+    return jsonify(page_listing(current_user, asset_id, "api.asset_page_image"))
+
+
+@api_bp.get("/assets/<int:asset_id>/pages/<int:number>")
+@roles_required()
+def asset_page_image(asset_id: int, number: int):
+    return send_page_image(asset_id, number)

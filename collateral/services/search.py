@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -96,7 +97,7 @@ def _visible_statuses(user: User, params: SearchParams) -> tuple[str, ...]:
 
 def _highlights(
     assets: dict[int, Asset], query_text: str, terms: list[str]
-) -> dict[int, list[dict[str, str]]]:
+) -> dict[int, list[dict[str, Any]]]:
     """Where in each asset's current version the words occur, from the text in the database.
 
     `terms` are the words (and corrections) the search found, so the query is parsed once.
@@ -109,15 +110,21 @@ def _highlights(
         if version is not None and version.has_text:
             version_of[version.id] = asset.id
     pages: dict[int, list[tuple[str, str]]] = {}
+    numbers: dict[int, dict[str, int]] = {}
     if version_of:
         rows = db.session.scalars(
             select(Page).where(Page.version_id.in_(version_of)).order_by(Page.number)
         )
         for page in rows:
-            pages.setdefault(version_of[page.version_id], []).append((page.where, page.text))
+            asset_id = version_of[page.version_id]
+            pages.setdefault(asset_id, []).append((page.where, page.text))
+            numbers.setdefault(asset_id, {})[page.where] = page.number
     found = search_index().highlight_many(pages, query_text, terms=terms)
     return {
-        asset_id: [{"where": where, "text": text} for where, text in marks]
+        asset_id: [
+            {"where": where, "page": numbers[asset_id].get(where), "text": text}
+            for where, text in marks
+        ]
         for asset_id, marks in found.items()
     }
 

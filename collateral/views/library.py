@@ -12,9 +12,11 @@ from ..permissions import can_download_old_versions, can_edit_assets, roles_requ
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
 from ..services.audit import search_origin
+from ..services.page_images import preview_json
 from ..services.search import parse_search_params, search_assets
 from ..services.taxonomy import offered_terms
 from .downloads import send_download, send_page_image, send_thumbnail
+from .marks import mark_words
 from .reports import asset_page_usage
 
 library_bp = Blueprint("library", __name__)
@@ -49,11 +51,17 @@ def asset(asset_id: int):
         pages = db.session.scalars(
             select(Page).where(Page.version_id == version.id).order_by(Page.number)
         ).all()
+    words = request.args.get("q", "")[:200]
     return render_template(
         "library/asset.html",
         asset=item,
         version=version,
         pages=pages,
+        marked={page.number: mark_words(page.text[:20000], words) for page in pages}
+        if words.strip()
+        else {},
+        preview=preview_json(version),
+        text_beside_images=version is not None and version.kind in ("pdf", "pptx", "odp"),
         old_versions_allowed=can_download_old_versions(current_user),
         missing=missing_fields(item) if can_edit_assets(current_user) else [],
         page_limit=PAGE_LIMIT,
@@ -74,7 +82,7 @@ def thumbnail(asset_id: int):
     return send_thumbnail(asset_id)
 
 
-@library_bp.get("/assets/<int:asset_id>/pages/<int:page_number>.jpg")
+@library_bp.get("/assets/<int:asset_id>/pages/<int:page_number>.webp")
 @roles_required()
 def page_image(asset_id: int, page_number: int):
     return send_page_image(asset_id, page_number)
