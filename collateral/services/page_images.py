@@ -27,6 +27,7 @@ from ..models import Version, utcnow
 from ..page_images import (
     IMAGE_FORMAT,
     OFFICE_KINDS,
+    PACKAGE_FOR_KIND,
     PAGED_KINDS,
     RenderFailed,
     find_soffice,
@@ -226,10 +227,13 @@ def _why(version: Version) -> str:
     return version.preview_message or "the renderer was stopped before it finished."
 
 
-def requeue_pending(now=None) -> int:
-    """Queue a job for each pending version with no job and no live claim; how many."""
+def requeue_pending(grace: timedelta = SWEEP_AFTER) -> int:
+    """Queue a job for each pending version with no job and no live claim; how many.
+
+    Versions uploaded within `grace` are left to the job their upload queued.
+    """
     jobs = current_app.extensions["collateral.jobs"]
-    now = now or utcnow()
+    now = utcnow()
     rows = db.session.execute(
         select(Version.id, Version.preview_claimed_by, Version.preview_claimed_until).where(
             Version.preview_status == "pending",
@@ -238,7 +242,7 @@ def requeue_pending(now=None) -> int:
                 Version.preview_claimed_until < now,
                 Version.preview_claimed_by.is_not(None),
             ),
-            or_(Version.uploaded_at < now - SWEEP_AFTER, Version.preview_attempts > 0),
+            or_(Version.uploaded_at <= now - grace, Version.preview_attempts > 0),
         )
     ).all()
     waiting = {args[0] for args in jobs.queued_arguments(JOB) if args}
@@ -283,21 +287,46 @@ def mark_owed(include_missing_libreoffice: bool = True) -> int:
     return marked
 
 
-def owed_versions() -> list[tuple[int, str]]:
-    """Pending versions and ready ones missing an image: (version id, what is wrong)."""
+def owed_versions() -> list[tuple[Version, str]]:
+    """Versions owed page images that no job will draw: pending with no job queued and no live
+    claim, and ready ones whose images are gone; each with what is wrong."""
     width = int(current_app.config["PAGE_IMAGE_WIDTH"])
+    waiting = {args[0] for args in current_app.extensions["collateral.jobs"].queued_arguments(JOB)}
+    now = utcnow()
     found = []
     for version in db.session.scalars(
         select(Version).where(Version.preview_status.in_(("pending", "ready")))
     ):
         if version.preview_status == "pending":
-            found.append((version.id, "page images not drawn yet"))
+            live = (
+                version.preview_claimed_until is not None
+                and version.preview_claimed_until > now
+                and not _claim_is_dead(version.preview_claimed_by)
+            )
+            if version.id not in waiting and not live:
+                found.append((version, "page images owed and no job queued"))
         elif not all(
             page_image_path(version.blob_sha256, n, width).is_file()
             for n in range(1, (version.preview_pages or 0) + 1)
         ):
-            found.append((version.id, "page images missing"))
+            found.append((version, "page images missing from the store"))
+    if soffice() is not None:
+        for version in db.session.scalars(
+            select(Version).where(Version.preview_status == "none", Version.kind.in_(OFFICE_KINDS))
+        ):
+            found.append((version, "no page images yet: LibreOffice was missing"))
     return found
+
+
+def libreoffice_needed() -> str | None:
+    """What to install, if Office files are in the library and LibreOffice is not."""
+    if soffice() is not None:
+        return None
+    office = db.session.scalar(select(Version.id).where(Version.kind.in_(OFFICE_KINDS)).limit(1))
+    if office is None:
+        return None
+    packages = " ".join(sorted(set(PACKAGE_FOR_KIND.values())))
+    return f"LibreOffice is not installed, so Office files get no page images: install {packages}"
 
 
 def failed_count() -> int:
