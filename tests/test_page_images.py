@@ -165,6 +165,15 @@ def test_the_first_slide_becomes_the_thumbnail(library):
 
 
 @needs_libreoffice
+def test_a_new_title_keeps_the_slide_as_the_thumbnail(library):
+    _, api, assets, _, _ = library
+    path = f"/api/v1/assets/{assets['deck']['id']}"
+    before = api.get(path).get_json()["thumbnail_url"]
+    renamed = api.patch(path, json={"title": "Colour deck, renamed"}).get_json()
+    assert renamed["thumbnail_url"] == before
+
+
+@needs_libreoffice
 def test_documents_and_sheets_are_drawn_too(library):
     _, api, assets, _, _ = library
     for name in ("document", "sheet"):
