@@ -25,7 +25,9 @@ def drawn(tmp_path_factory, template_db):
     root = tmp_path_factory.mktemp("corpus-pages")
     database, tokens = template_db
     url = databases.copy_database(database, root)
-    app = create_app({**app_config(root, url), "RENDER_TIMEOUT_SECONDS": LIMIT_SECONDS})
+    # A few pages per file are enough to see each one end; the cap keeps the suite quick.
+    settings = {"RENDER_TIMEOUT_SECONDS": LIMIT_SECONDS, "MAX_PAGE_IMAGES": 10}
+    app = create_app({**app_config(root, url), **settings})
     api = Api(app.test_client(), tokens)
     ids = {}
     for row in ROWS:
