@@ -370,3 +370,34 @@ def test_web_processes_run_the_jobs_themselves(tmp_path, template_db):
         with app.app_context():
             search_index().close()
             db.engine.dispose()
+
+
+def draw(tmp_path: Path, content: bytes, **limits) -> object:
+    from collateral.page_images import render_pages_in_child
+
+    source = tmp_path / "source.pdf"
+    source.write_bytes(content)
+    out = tmp_path / "out"
+    out.mkdir()
+    options = {"width": 1280, "max_pages": 10, "timeout_seconds": 60, "memory_mb": 1024}
+    return render_pages_in_child(source, "pdf", out, soffice=None, **{**options, **limits})
+
+
+def test_a_very_tall_page_is_drawn_narrower(tmp_path):
+    from fpdf import FPDF
+
+    from collateral.page_images import MAX_PAGE_PIXELS
+
+    strip = FPDF(format=(100, 4000))  # millimetres: a 40:1 strip
+    strip.add_page()
+    rendering = draw(tmp_path, bytes(strip.output()))
+    ((width, height),) = rendering.sizes
+    assert width * height <= MAX_PAGE_PIXELS and width < 1280
+
+
+def test_a_renderer_out_of_memory_says_so(tmp_path):
+    from collateral.page_images import RenderFailed
+
+    with pytest.raises(RenderFailed, match="memory") as failure:
+        draw(tmp_path, make_pdf(["Tern"]), memory_mb=40)
+    assert failure.value.final
