@@ -152,6 +152,18 @@ class Version(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     # A JPEG preview in the blob store (first page, embedded thumbnail, or a title card).
     thumbnail_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Images of every page or slide, made by a background job (services/page_images.py):
+    # none (no pages, or no LibreOffice), pending, ready or failed (with the reason).
+    preview_status: Mapped[str] = mapped_column(
+        String(20), default="none", server_default="none", index=True
+    )
+    preview_pages: Mapped[int | None] = mapped_column()  # images made (the cap may stop short)
+    preview_message: Mapped[str | None] = mapped_column(Text)
+    preview_sizes: Mapped[list[list[int]] | None] = mapped_column(JSON)  # [width, height] each
+    preview_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The job drawing the pages: "host:pid" and until when its claim holds.
+    preview_claimed_by: Mapped[str | None] = mapped_column(String(120))
+    preview_claimed_until: Mapped[datetime | None] = mapped_column()
 
     asset: Mapped[Asset] = relationship(back_populates="versions")
     uploaded_by: Mapped[User] = relationship()

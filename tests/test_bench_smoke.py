@@ -62,3 +62,15 @@ def test_the_importer_benchmark_runs(tmp_path):
     assert all(r["files_per_s"] > 0 and r["children_cpu_s"] > 0 for r in rows)
     assert [r["speed_up"] for r in rows][::2] == [1.0, 1.0]
     assert "speed-up" in output and "office ×3" in output
+
+
+def test_render_benchmark_runs():
+    import shutil
+
+    import pytest
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    _, rows = run_bench("render.py", "--quick", "--slides", "3")
+    assert [(row["what"], row["pages"]) for row in rows] == [("deck", 3)]
+    assert rows[0]["seconds_all"] >= rows[0]["seconds_libreoffice"] > 0

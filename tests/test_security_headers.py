@@ -53,6 +53,7 @@ def url_for_rule(rule, ids: dict) -> str:
         "user_id": ids["user_id"],
         "token_id": 1,
         "page_number": 1,
+        "number": 1,
         "kind": "products",
         "filename": "style.css",
     }

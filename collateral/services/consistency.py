@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Asset, IndexOutbox, Version
 from ..search_index import document_fingerprint
+from . import page_images
 from .indexing import apply_pending_index_updates, index_document, queue_index_update
 from .indexing import rebuild_index as rebuild_search_index
 from .resources import blob_store, search_index
@@ -252,6 +254,17 @@ def _index_leftover_findings(result: CheckResult, grace_seconds: float) -> None:
         )
 
 
+def _page_image_findings(result: CheckResult) -> None:
+    for version, problem in page_images.owed_versions():
+        described = f"asset {version.asset_id} version {version.number}"
+        result.findings.append(
+            Finding("page-images-owed", str(version.id), f"{described}: {problem}", True)
+        )
+    needed = page_images.libreoffice_needed()
+    if needed:
+        result.findings.append(Finding("libreoffice-missing", "soffice", needed, False))
+
+
 def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
     """Every disagreement between database, blob store and index (reads every blob in use)."""
     result = CheckResult()
@@ -262,6 +275,7 @@ def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
     _leftover_file_findings(refs, result)
     _index_findings(result)
     _index_leftover_findings(result, grace_seconds)
+    _page_image_findings(result)
     db.session.rollback()  # end the read transaction: a long check must not hold it
     return result
 
@@ -308,4 +322,7 @@ def repair_library(result: CheckResult, *, grace_seconds: float = BLOB_GRACE_SEC
         tell(apply_pending_index_updates(rounds=1_000_000), "applied index updates")
     if result.of_kind("missing-thumbnail"):
         tell(make_missing_thumbnails(), "drew missing thumbnails")
+    if result.of_kind("page-images-owed"):
+        page_images.mark_owed()
+        tell(page_images.requeue_pending(grace=timedelta(0)), "queued page image jobs")
     return done

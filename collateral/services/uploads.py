@@ -18,6 +18,7 @@ from ..filetypes import ACCEPTED_EXTENSIONS, UnsafeFile, UnsupportedFileType, de
 from ..models import Asset, Page, User, Version, utcnow
 from ..storage import BlobTooLarge
 from ..upload_reading import read_upload_in_child
+from .page_images import initial_preview
 from .resources import blob_store
 
 MAX_FILENAME = 255
@@ -214,6 +215,7 @@ def build_version(asset: Asset, number: int, stored: StoredFile, user: User, not
         note=note,
         thumbnail_sha256=stored.thumbnail_sha256,
     )
+    version.preview_status, version.preview_message = initial_preview(stored.kind)
     version.pages = [
         Page(number=p.number, label=p.label, name=p.name, text=p.text.replace("\x00", ""))
         for p in extraction.pages

@@ -8,6 +8,7 @@ def register_views(app: Flask) -> None:
     from .admin import admin_bp
     from .auth import auth_bp
     from .care import care_bp
+    from .health import health_bp
     from .library import library_bp
     from .manage import manage_bp
     from .reports import reports_bp
@@ -20,5 +21,6 @@ def register_views(app: Flask) -> None:
         admin_bp,
         account_bp,
         reports_bp,
+        health_bp,
     ):
         app.register_blueprint(blueprint)
