@@ -67,6 +67,7 @@ bench: $(VENV)/installed
 	$(BIN)/python bench/reports.py --events 200000
 	$(BIN)/python bench/index_build.py
 	$(BIN)/python bench/highlight.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
