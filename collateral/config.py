@@ -35,6 +35,16 @@ DEFAULTS: dict[str, object] = {
     "REQUIRED_FIELDS": "products,stages",
     # Days ahead in which an owner is told an asset is about to expire.
     "EXPIRY_WARNING_DAYS": 30,
+    # Links to buyers: days a new link works unless its sender says otherwise.
+    "SHARE_DAYS": 30,
+    # The name buyers see at the top of a shared page.
+    "COMPANY_NAME": "collateral",
+    # Wrong passcodes allowed on one link, and from one address, before a 429.
+    "SHARE_PASSCODE_LIMIT": "5 per minute",
+    "SHARE_PASSCODE_ADDRESS_LIMIT": "20 per minute",
+    # Mail ("your link was opened"): smtp://host:port; empty sends no mail.
+    "SMTP_URL": "",
+    "MAIL_FROM": "",
 }
 
 

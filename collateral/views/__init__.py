@@ -7,10 +7,12 @@ def register_views(app: Flask) -> None:
     from .account import account_bp
     from .admin import admin_bp
     from .auth import auth_bp
+    from .buyer import buyer_bp
     from .care import care_bp
     from .library import library_bp
     from .manage import manage_bp
     from .reports import reports_bp
+    from .shares import engagement_bp, shares_bp
 
     for blueprint in (
         auth_bp,
@@ -20,5 +22,8 @@ def register_views(app: Flask) -> None:
         admin_bp,
         account_bp,
         reports_bp,
+        shares_bp,
+        engagement_bp,
+        buyer_bp,
     ):
         app.register_blueprint(blueprint)

@@ -1,0 +1,190 @@
+"""What a buyer holding a link may open: the link itself, its assets' current versions, their
+page images and files. A buyer is not a user: everything here starts from a share token and
+reaches only the assets of that share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash
+
+from ..errors import NotFound, Unreadable
+from ..extensions import db
+from ..models import Asset, Share, ShareAsset, Version, utcnow
+from ..previews import PageImageUnavailable, page_image_in_child
+from .assets import today_utc
+from .downloads import MISSING_FILE, Download, Preview
+from .pages import pages_of_version
+from .resources import blob_store
+from .shares import share_state, token_hash
+
+BUYER_PAGE_WIDTH = 1200
+MAX_TOKEN_LENGTH = 64
+# Looked up in place of a malformed token, so every miss costs the same query.
+_NO_SUCH_TOKEN = "-" * 32
+
+
+@dataclass
+class Link:
+    """A link as a buyer reaches it: 200 (works), 404 (unknown) or 410 (revoked, expired)."""
+
+    status: int
+    share: Share | None = None
+    sender: str = ""
+
+
+def open_link(token: str) -> Link:
+    """The share a token names, looked up by hash and then compared in constant time."""
+    wellformed = 0 < len(token) <= MAX_TOKEN_LENGTH and token.isascii()
+    share = db.session.scalar(
+        select(Share)
+        .options(joinedload(Share.created_by))
+        .where(Share.token_hash == token_hash(token if wellformed else _NO_SUCH_TOKEN))
+    )
+    if share is None or not hmac.compare_digest(share.token.encode(), token.encode()):
+        return Link(404)
+    sender = share.created_by.name or share.created_by.email
+    if share_state(share, utcnow()) != "active":
+        return Link(410, share, sender)
+    return Link(200, share, sender)
+
+
+def passcode_matches(share: Share, passcode: str) -> bool:
+    """Whether a buyer typed the link's passcode (hashed like passwords)."""
+    return share.passcode_hash is not None and check_password_hash(share.passcode_hash, passcode)
+
+
+def passcode_proof(share: Share) -> str:
+    """What a buyer's cookie keeps once the passcode was right: it changes with the passcode,
+    so a new passcode asks everyone again."""
+    return hashlib.sha256((share.passcode_hash or "").encode()).hexdigest()[:24]
+
+
+@dataclass
+class BuyerPage:
+    """One page as the buyer's page shows it: an image where there is one, else its text."""
+
+    number: int
+    label: str
+    image: bool
+    text: str = ""
+
+
+@dataclass
+class BuyerAsset:
+    asset: Asset
+    version: Version
+    pages: list[BuyerPage]
+
+
+def _visible(asset: Asset) -> bool:
+    return asset.status == "published" and not asset.is_expired(today_utc())
+
+
+def buyer_assets(share: Share) -> tuple[list[BuyerAsset], int]:
+    """The share's assets a buyer sees (current versions, in order) and how many were left
+    out because they were archived or expired since the link was made."""
+    items = db.session.scalars(
+        select(ShareAsset)
+        .where(ShareAsset.share_id == share.id)
+        .order_by(ShareAsset.position)
+        .options(joinedload(ShareAsset.asset).selectinload(Asset.versions))
+    )
+    shown, left_out = [], 0
+    for item in items:
+        version = item.asset.current_version
+        if not _visible(item.asset) or version is None:
+            left_out += 1
+            continue
+        shown.append(BuyerAsset(item.asset, version, buyer_pages(version)))
+    return shown, left_out
+
+
+def shared_asset(share: Share, asset_id: int) -> tuple[Asset, Version]:
+    """An asset of this share that buyers may still see, with its current version; any
+    other id is a 404, whatever it names elsewhere in the library."""
+    item = db.session.scalar(
+        select(ShareAsset)
+        .where(ShareAsset.share_id == share.id, ShareAsset.asset_id == asset_id)
+        .options(joinedload(ShareAsset.asset).selectinload(Asset.versions))
+    )
+    version = item.asset.current_version if item is not None else None
+    if item is None or version is None or not _visible(item.asset):
+        raise NotFound("This link has no such document.")
+    return item.asset, version
+
+
+# ---------------------------------------------------------------------------------------------
+# Page images. The ONE place the buyer's page learns which pages have images and where they
+# are: today a PDF's pages are rendered on demand and other files show their thumbnail; the
+# page-image store (a background job renders every page of every type) replaces these two.
+# ---------------------------------------------------------------------------------------------
+
+
+def buyer_pages(version: Version) -> list[BuyerPage]:
+    """The pages a buyer scrolls through, in order."""
+    if version.kind == "pdf" and version.page_count:
+        return [BuyerPage(n, "page", True) for n in range(1, version.page_count + 1)]
+    pages = pages_of_version(version.id)
+    has_thumbnail = version.thumbnail_sha256 is not None
+    if not pages:
+        return [BuyerPage(1, "document", has_thumbnail)]
+    return [
+        BuyerPage(page.number, page.label, has_thumbnail and i == 0, page.text[:5000])
+        for i, page in enumerate(pages)
+    ]
+
+
+def open_buyer_page_image(version: Version, number: int) -> Preview:
+    """The image of page `number` of a version on a buyer's page; 404 for a page without one."""
+    pages = {page.number: page for page in buyer_pages(version)}
+    if number not in pages or not pages[number].image:
+        raise NotFound("This document has no such page image.")
+    store = blob_store()
+    if version.kind != "pdf":
+        path = store.path_for(version.thumbnail_sha256)
+        if not path.is_file():
+            raise NotFound(MISSING_FILE)
+        return Preview(path, version.thumbnail_sha256)
+    key = f"page-{number}-w{BUYER_PAGE_WIDTH}"
+    cached = store.derived_path(version.blob_sha256, key, ".jpg")
+    if not cached.is_file():
+        source = store.path_for(version.blob_sha256)
+        if not source.is_file():
+            raise NotFound(MISSING_FILE)
+        try:
+            image = page_image_in_child(
+                source,
+                number,
+                BUYER_PAGE_WIDTH,
+                timeout_seconds=float(current_app.config["EXTRACT_TIMEOUT_SECONDS"]),
+                memory_mb=int(current_app.config["EXTRACT_MEMORY_MB"]),
+            )
+        except PageImageUnavailable as exc:
+            raise Unreadable(str(exc)) from exc
+        store.put_derived(version.blob_sha256, key, ".jpg", image)
+    return Preview(cached, f"{version.blob_sha256[:32]}-{key}")
+
+
+def open_shared_download(share: Share, asset_id: int) -> Download:
+    """The current file of a shared asset, when the link allows downloads."""
+    if not share.allow_download:
+        raise NotFound("This link does not offer downloads.")
+    asset, version = shared_asset(share, asset_id)
+    path = blob_store().path_for(version.blob_sha256)
+    if not path.is_file():
+        raise NotFound(MISSING_FILE)
+    return Download(
+        asset.id,
+        version.number,
+        path,
+        version.original_filename,
+        version.mime_type,
+        version.blob_sha256,
+    )
