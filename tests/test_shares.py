@@ -74,7 +74,9 @@ def test_create_returns_the_contract_shape(api, deck, case_study):
 
 def test_default_titles(api, deck, case_study):
     assert make_share(api, [deck])["title"] == "Atlas pricing"
-    assert make_share(api, [deck, case_study], recipient="a@b.example")["title"] == "For a@b.example"
+    assert (
+        make_share(api, [deck, case_study], recipient="a@b.example")["title"] == "For a@b.example"
+    )
 
 
 @pytest.mark.parametrize(
