@@ -58,7 +58,7 @@ buyer_bp = Blueprint("buyer", __name__, url_prefix="/s")
 COOKIE = "collateral_buyer"
 MAX_BEACON_BYTES = 64 * 1024
 BUYER_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 BEACON_TYPES = ("text/plain", "application/json")
