@@ -35,6 +35,7 @@ from ..extensions import limiter, retry_after_seconds
 from ..models import Share, utcnow
 from ..services.share_access import (
     Link,
+    beacon_pages,
     buyer_assets,
     open_buyer_page_image,
     open_link,
@@ -311,10 +312,8 @@ def beacon(token: str):
             link.status
         )
     body = _beacon_body()
-    assets, _ = buyer_assets(link.share)
-    pages_of = {a.asset.id: {p.number for p in a.pages} for a in assets}
     try:
-        outcome = record_beacon(link.share, body, pages_of, utcnow())
+        outcome = record_beacon(link.share, body, beacon_pages(link.share), utcnow())
     except TooManyBeacons:
         response = jsonify(
             {"error": {"code": "too_many_requests", "message": "Too many beacons; slow down."}}
