@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,22 @@ def test_a_revoked_link_takes_no_more_beacons(api, client, deck, link):
     api.post(f"/api/v1/shares/{share_id}/revoke", role="rep")
     body = {"visit": visit, "key": key, "pages": [{"asset": deck, "page": 1, "seconds": 1}]}
     assert send(client, token, body).status_code == 410
+
+
+def test_beacons_of_one_visit_at_once_never_spend_the_same_seconds(app, client, deck, link):
+    token, visit, key, _ = link
+    age_visit(app, visit, 40)
+    body = {"visit": visit, "key": key, "pages": [{"asset": deck, "page": 1, "seconds": 10}]}
+
+    def one(_):
+        response = app.test_client().post(
+            f"/s/{token}/beacon", data=json.dumps(body), content_type="text/plain"
+        )
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one, range(8)))
+    accepted = sum(answer["accepted"] for status, answer in answers if status == 200)
+    assert {status for status, _ in answers} <= {200, 503}
+    assert 40 <= accepted <= 40 + 3.0
+    assert stored(app, visit) == {(deck, 1): pytest.approx(accepted)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
@@ -166,26 +166,11 @@ def parse_beacon(body: Any) -> tuple[int, str, list[BeaconItem]]:
     return visit_id, key, items
 
 
-def _count_beacon(visit_id: int, now: datetime) -> bool:
-    """Count a beacon against its visit's minute, taking the visit's row lock for the rest
-    of the transaction (so two beacons of one visit are bounded one after the other)."""
-    window_start = now - timedelta(minutes=1)
-    restarted = db.session.execute(
-        update(ShareVisit)
-        .where(
-            ShareVisit.id == visit_id,
-            (ShareVisit.beacon_window_at.is_(None)) | (ShareVisit.beacon_window_at < window_start),
-        )
-        .values(beacon_window_at=now, beacon_count=1, last_seen_at=now)
-    ).rowcount
-    if restarted:
-        return True
-    counted = db.session.execute(
-        update(ShareVisit)
-        .where(ShareVisit.id == visit_id, ShareVisit.beacon_count < BEACONS_PER_MINUTE)
-        .values(beacon_count=ShareVisit.beacon_count + 1, last_seen_at=now)
-    ).rowcount
-    return bool(counted)
+class BeaconConflict(Exception):
+    """Beacons of one visit kept arriving at the same moment; the browser sends the next."""
+
+
+CAS_ATTEMPTS = 5
 
 
 def record_beacon(
@@ -195,39 +180,109 @@ def record_beacon(
 
     `pages_of` maps each asset a buyer sees on this link to its page numbers; anything else
     is refused. Seconds past the time since the visit began are cut, per page and in sum.
+
+    Everything is read first, without a lock; the write is one compare-and-set of the visit
+    (its beacon count and window change with every beacon) followed by the page rows, so the
+    database's write lock is held for a few statements only, and two beacons of one visit at
+    once cannot both spend the same seconds: the second finds the visit changed and reads again.
     """
     visit_id, key, items = parse_beacon(body)
     now = now or utcnow()
-    visit = db.session.get(ShareVisit, visit_id)
-    if (
-        visit is None
-        or visit.share_id != share.id
-        or not secrets.compare_digest(visit.secret.encode(), key.encode())
-    ):
-        raise NotFound("No such visit of this link; reload the page.")
-    if not _count_beacon(visit.id, now):
-        db.session.rollback()
-        raise TooManyBeacons
-    db.session.refresh(visit)
-    elapsed = (now - visit.started_at).total_seconds() + CLOCK_SLACK_SECONDS
-    rows = {
-        (row.asset_id, row.page): row
-        for row in db.session.scalars(
-            select(SharePageTime).where(SharePageTime.visit_id == visit.id)
+    for _ in range(CAS_ATTEMPTS):
+        visit = db.session.execute(
+            select(
+                ShareVisit.share_id,
+                ShareVisit.secret,
+                ShareVisit.started_at,
+                ShareVisit.seconds,
+                ShareVisit.beacon_window_at,
+                ShareVisit.beacon_count,
+            ).where(ShareVisit.id == visit_id)
+        ).one_or_none()
+        if (
+            visit is None
+            or visit.share_id != share.id
+            or not secrets.compare_digest(visit.secret.encode(), key.encode())
+        ):
+            raise NotFound("No such visit of this link; reload the page.")
+        window, count = visit.beacon_window_at, visit.beacon_count
+        if window is None or window < now - timedelta(minutes=1):
+            new_window, new_count = now, 1
+        elif count >= BEACONS_PER_MINUTE:
+            raise TooManyBeacons
+        else:
+            new_window, new_count = window, count + 1
+        current = {
+            (asset, page): seconds
+            for asset, page, seconds in db.session.execute(
+                select(SharePageTime.asset_id, SharePageTime.page, SharePageTime.seconds).where(
+                    SharePageTime.visit_id == visit_id
+                )
+            )
+        }
+        outcome, changed, total = _bounded(items, pages_of, current, visit, now)
+        same_window = (
+            ShareVisit.beacon_window_at.is_(None)
+            if window is None
+            else ShareVisit.beacon_window_at == window
         )
-    }
-    total = sum(row.seconds for row in rows.values())
+        claimed = db.session.execute(
+            update(ShareVisit)
+            .where(
+                ShareVisit.id == visit_id,
+                ShareVisit.beacon_count == count,
+                same_window,
+                ShareVisit.seconds == visit.seconds,
+            )
+            .values(
+                seconds=total, beacon_window_at=new_window, beacon_count=new_count, last_seen_at=now
+            )
+        ).rowcount
+        if claimed != 1:
+            db.session.rollback()
+            continue
+        for (asset, page), seconds in changed.items():
+            if (asset, page) in current:
+                db.session.execute(
+                    update(SharePageTime)
+                    .where(
+                        SharePageTime.visit_id == visit_id,
+                        SharePageTime.asset_id == asset,
+                        SharePageTime.page == page,
+                    )
+                    .values(seconds=seconds)
+                )
+            else:
+                db.session.execute(
+                    insert(SharePageTime).values(
+                        visit_id=visit_id, asset_id=asset, page=page, seconds=seconds
+                    )
+                )
+        db.session.commit()
+        return outcome
+    raise BeaconConflict
+
+
+def _bounded(
+    items: list[BeaconItem],
+    pages_of: dict[int, set[int]],
+    current: dict[tuple[int, int], float],
+    visit: Any,
+    now: datetime,
+) -> tuple[BeaconOutcome, dict[tuple[int, int], float], float]:
+    """What a beacon may add: the outcome, the new seconds of each page it changes, and the
+    visit's new total; never past the time since the visit began, per page and in sum."""
+    elapsed = (now - visit.started_at).total_seconds() + CLOCK_SLACK_SECONDS
+    total = sum(current.values())
+    changed: dict[tuple[int, int], float] = {}
     outcome = BeaconOutcome()
     for item in items:
         if item.page not in pages_of.get(item.asset, ()):
             outcome.refused.append({"asset": item.asset, "page": item.page, "reason": "not shown"})
             continue
-        row = rows.get((item.asset, item.page))
-        if row is None:
-            row = SharePageTime(visit_id=visit.id, asset_id=item.asset, page=item.page, seconds=0)
-            db.session.add(row)
-            rows[(item.asset, item.page)] = row
-        room = max(0.0, min(elapsed - row.seconds, elapsed - total))
+        where = (item.asset, item.page)
+        before = changed.get(where, current.get(where, 0.0))
+        room = max(0.0, min(elapsed - before, elapsed - total))
         taken = min(item.seconds, room)
         if taken < item.seconds:
             outcome.refused.append(
@@ -238,9 +293,7 @@ def record_beacon(
                     "cut": round(item.seconds - taken, 3),
                 }
             )
-        row.seconds += taken
+        changed[where] = before + taken
         total += taken
         outcome.accepted += taken
-    visit.seconds = total
-    db.session.commit()
-    return outcome
+    return outcome, changed, total

@@ -46,6 +46,7 @@ from ..services.share_access import (
 )
 from ..services.share_mail import dispatch_share_opened_mail
 from ..services.share_visits import (
+    BeaconConflict,
     TooManyBeacons,
     begin_visit,
     current_visit,
@@ -314,6 +315,13 @@ def beacon(token: str):
     body = _beacon_body()
     try:
         outcome = record_beacon(link.share, body, beacon_pages(link.share), utcnow())
+    except BeaconConflict:
+        response = jsonify(
+            {"error": {"code": "busy", "message": "Beacons of this visit crossed; try again."}}
+        )
+        response.status_code = 503
+        response.headers["Retry-After"] = "1"
+        return response
     except TooManyBeacons:
         response = jsonify(
             {"error": {"code": "too_many_requests", "message": "Too many beacons; slow down."}}
