@@ -25,6 +25,7 @@ import http.client
 import io
 import json
 import math
+import multiprocessing
 import os
 import random
 import re
@@ -300,6 +301,22 @@ def server_times(access: Path, since_line: int) -> dict[str, list[float]]:
     return found
 
 
+def run_buyers(port: int, plans: list, start_at: float, seconds: float) -> dict:
+    """One client process: its share of the buyers, each in a thread; the figures back."""
+    time.sleep(max(0.0, start_at - time.time()))
+    results = Results()
+    until = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=buyer, args=(port, link, delay, until, results), daemon=True)
+        for link, delay in plans
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    return {"times": results.times, "errors": results.errors, "sent": results.sent}
+
+
 def stored_seconds(environment: dict[str, str]) -> dict[int, float]:
     app = create_app({key.removeprefix("COLLATERAL_"): v for key, v in environment.items()})
     with app.app_context():
@@ -318,6 +335,7 @@ def main() -> int:
     parser.add_argument("--buyers", type=int, default=200)
     parser.add_argument("--links", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--clients", type=int, default=4, help="client processes (default 4)")
     parser.add_argument(
         "--ramp",
         type=float,
@@ -327,6 +345,7 @@ def main() -> int:
     args = parser.parse_args()
     if not (1 <= args.buyers <= 2000 and 1 <= args.links <= 1000 and 1 <= args.seconds <= 3600):
         raise SystemExit("--buyers 1..2000, --links 1..1000, --seconds 1..3600")
+    args.clients = max(1, min(args.clients, args.buyers, 16))
     ramp = min(60.0, args.seconds / 2) if args.ramp is None else max(0.0, args.ramp)
     with tempfile.TemporaryDirectory(prefix="bench-shares-") as temp:
         root = Path(temp)
@@ -339,22 +358,23 @@ def main() -> int:
             access = root / "access.log"
             time.sleep(0.5)
             measured_from = len(access.read_text().splitlines())
-            results = Results()
             began = time.monotonic()
-            until = began + args.seconds
             rng = random.Random(15)
-            threads = [
-                threading.Thread(
-                    target=buyer,
-                    args=(port, links[n % len(links)], rng.uniform(0, ramp), until, results),
-                    daemon=True,
+            plans = [(links[n % len(links)], rng.uniform(0, ramp)) for n in range(args.buyers)]
+            # The buyers run in several client processes, as many browsers would: one process
+            # with hundreds of threads would measure its own interpreter lock as much as the
+            # server.
+            groups = [plans[i :: args.clients] for i in range(args.clients)]
+            with multiprocessing.get_context("fork").Pool(args.clients) as pool:
+                parts = pool.starmap(
+                    run_buyers, [(port, group, time.time() + 1.0, args.seconds) for group in groups]
                 )
-                for n in range(args.buyers)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=args.seconds + 120)
+            results = Results()
+            for part in parts:
+                for kind, values in part["times"].items():
+                    results.times[kind].extend(values)
+                results.errors.extend(part["errors"])
+                results.sent.update(part["sent"])
             wall = time.monotonic() - began
         finally:
             server.terminate()
