@@ -64,10 +64,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_jobs(app: Flask) -> None:
-    """The background queue and its jobs: page images, drawn after each upload."""
+    """The background queue and its jobs: page images, drawn after each upload; the mail that
+    tells a link's sender it was opened."""
     from . import jobs
-    from .services import page_images
+    from .services import page_images, share_mail
 
     queue = jobs.init_app(app)
     queue.register(page_images.JOB, page_images.render_version, retries=3, retry_delay=10)
     queue.sweepers.append(page_images.requeue_pending)
+    queue.register(share_mail.JOB, share_mail.mail_job, retries=3, retry_delay=10)
+    queue.sweepers.append(share_mail.requeue_unsent_mail)

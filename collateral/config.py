@@ -52,6 +52,16 @@ DEFAULTS: dict[str, object] = {
     "RENDER_ATTEMPTS": 3,  # tries before a render that keeps failing is given up
     "PAGE_IMAGE_WIDTH": 1280,
     "MAX_PAGE_IMAGES": 300,  # pages drawn per file; a file claiming more gets the first ones
+    # Links to buyers: days a new link works unless its sender says otherwise.
+    "SHARE_DAYS": 30,
+    # The name buyers see at the top of a shared page.
+    "COMPANY_NAME": "collateral",
+    # Wrong passcodes allowed on one link, and from one address, before a 429.
+    "SHARE_PASSCODE_LIMIT": "5 per minute",
+    "SHARE_PASSCODE_ADDRESS_LIMIT": "20 per minute",
+    # Mail ("your link was opened"): smtp://host:port; empty sends no mail.
+    "SMTP_URL": "",
+    "MAIL_FROM": "",
 }
 
 

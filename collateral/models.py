@@ -283,3 +283,95 @@ FULL_ASSET = (
     joinedload(Asset.owner),
     joinedload(Asset.content_type),
 )
+
+
+class Share(db.Model):
+    """A link sent to buyers: the token in its URL is the only key (never the id).
+
+    The token is kept to show the link again to its sender; it is looked up by its SHA-256
+    (`token_hash`), so how long a lookup takes says nothing about how close a guess was.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    expires_at: Mapped[datetime | None] = mapped_column()
+    passcode_hash: Mapped[str | None] = mapped_column(String(256))
+    require_email: Mapped[bool] = mapped_column(default=False)
+    allow_download: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    # A share of a collection (a later issue); its assets are still listed in share_asset.
+    collection_id: Mapped[int | None] = mapped_column()
+
+    created_by: Mapped[User] = relationship()
+    items: Mapped[list[ShareAsset]] = relationship(
+        order_by="ShareAsset.position", cascade="all, delete-orphan"
+    )
+
+
+class ShareAsset(db.Model):
+    """One asset of a share, in the order the buyer sees them."""
+
+    share_id: Mapped[int] = mapped_column(
+        ForeignKey("share.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    asset: Mapped[Asset] = relationship()
+
+
+class ShareVisit(db.Model):
+    """One buyer's visit of a link: page loads by the same browser within ten minutes of its
+    last sign of life are the same visit. `seconds` is the sum of its page times."""
+
+    __table_args__ = (Index("ix_share_visit_share_visitor", "share_id", "visitor_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("share.id", ondelete="CASCADE"))
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    # Beacons must carry it: only the page that began the visit can report time for it.
+    secret: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    downloads: Mapped[int] = mapped_column(default=0)
+    # The beacon rate bound: beacons counted in the minute that began at beacon_window_at.
+    beacon_window_at: Mapped[datetime | None] = mapped_column()
+    beacon_count: Mapped[int] = mapped_column(default=0)
+    # The "link opened" email: sent once (mail_sent_at), or given up with the reason.
+    mail_sent_at: Mapped[datetime | None] = mapped_column()
+    mail_error: Mapped[str | None] = mapped_column(Text)
+
+    share: Mapped[Share] = relationship()
+
+
+class SharePageTime(db.Model):
+    """Seconds a visit spent on one page of one asset: grows only, never past the time the
+    visit has lasted (the beacon service bounds it)."""
+
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("share_visit.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    page: Mapped[int] = mapped_column(primary_key=True)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class Notification(db.Model):
+    """Something a user is told in the app: a link of theirs was opened, for instance."""
+
+    __table_args__ = (Index("ix_notification_user_at", "user_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    read: Mapped[bool] = mapped_column(default=False)
+    message: Mapped[str] = mapped_column(Text, default="")
+    asset_id: Mapped[int | None] = mapped_column()
+    share_id: Mapped[int | None] = mapped_column()

@@ -19,7 +19,7 @@ from .errors import Forbidden, NotSignedIn
 from .models import ROLES
 
 if TYPE_CHECKING:
-    from .models import Asset, User
+    from .models import Asset, Share, User
 
 
 class Capability(StrEnum):
@@ -35,6 +35,7 @@ class Capability(StrEnum):
     AUDIT = "audit"  # the audit log
     ASSIGN_OWNERS = "assign_owners"  # give an asset to another owner
     ADMINISTER = "administer"  # users and the taxonomy
+    SEE_ALL_SHARES = "see_all_shares"  # every rep's links to buyers, their visits; revoke them
 
 
 BROWSE = Capability.BROWSE
@@ -47,6 +48,7 @@ READ_PEOPLE = Capability.READ_PEOPLE
 AUDIT = Capability.AUDIT
 ASSIGN_OWNERS = Capability.ASSIGN_OWNERS
 ADMINISTER = Capability.ADMINISTER
+SEE_ALL_SHARES = Capability.SEE_ALL_SHARES
 
 EVERYONE = frozenset(ROLES)
 
@@ -62,6 +64,7 @@ GRANTS: dict[Capability, frozenset[str]] = {
     AUDIT: frozenset({"manager", "admin"}),
     ASSIGN_OWNERS: frozenset({"admin"}),
     ADMINISTER: frozenset({"admin"}),
+    SEE_ALL_SHARES: frozenset({"manager", "admin"}),
 }
 assert set(GRANTS) == set(Capability), "every capability is granted to some roles"
 
@@ -118,3 +121,13 @@ def can_edit_asset(user: User, asset: Asset | None = None) -> bool:
 def may_own_assets(user: User) -> bool:
     """Only those who may upload can be named an asset's owner."""
     return user.role in GRANTS[UPLOAD]
+
+
+def can_see_share(user: User, share: Share) -> bool:
+    """A link's sender sees it and its visits, and may revoke it; so do managers and admins."""
+    return share.created_by_id == user.id or can(user, SEE_ALL_SHARES)
+
+
+def can_manage_share(user: User, share: Share) -> bool:
+    """Changing a link (expiry, passcode, download, title) is for its sender and admins."""
+    return share.created_by_id == user.id or can(user, ADMINISTER)

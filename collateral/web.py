@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -81,9 +82,25 @@ def _bearer_user() -> None:
     g.token_auth = True
 
 
+BUYER_BLUEPRINT = "buyer"
+
+
+class LibrarySession(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, never written on a buyer's pages (/s/...): a buyer is
+    not a user of the library, and a rep opening their own link leaves their session as it was."""
+
+    def save_session(self, app, session, response) -> None:
+        if request.blueprint == BUYER_BLUEPRINT:
+            return
+        super().save_session(app, session, response)
+
+
 def _check_csrf() -> None:
-    """Cookie sessions need the CSRF token; Bearer requests and anonymous API calls (401) don't."""
+    """Cookie sessions need the CSRF token; Bearer requests and anonymous API calls (401) don't.
+    Buyer routes hold no session: they check their own form token and beacon key."""
     if request.method not in UNSAFE_METHODS or g.get("token_auth"):
+        return
+    if request.blueprint == BUYER_BLUEPRINT:
         return
     if wants_json() and not current_user.is_authenticated:
         return
@@ -179,6 +196,7 @@ def _refuse_nul_bytes() -> None:
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
     app.jinja_env.globals["term_kinds"] = LIST_TERM_KINDS  # imported macros see globals
+    app.session_interface = LibrarySession()
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:  # the caller's real address, for the sign-in limits and the audit log
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -9,6 +9,7 @@ from collateral.permissions import (
     BROWSE,
     READ_PEOPLE,
     READ_USAGE,
+    SHARE,
     UPLOAD,
     Capability,
     roles_with,
@@ -28,12 +29,28 @@ def asset_id(app, api):
     return response.get_json()["id"]
 
 
+def share_for(api, role, asset_id) -> int:
+    """A link made by `role` (each role sees its own), or any id for the signed-out."""
+    if role is None:
+        return 1
+    response = api.post("/api/v1/shares", role=role, json={"assets": [asset_id]})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 def api_request(api, role, method, path, asset_id):
-    path = path.format(id=asset_id)
+    share = share_for(api, role, asset_id) if "{share}" in path else None
+    path = path.format(id=asset_id, share=share)
     if method == "GET":
         return api.get(path, role=role)
+    if method == "PATCH" and path.startswith("/api/v1/shares/"):
+        return api.patch(path, role=role, json={"title": "Changed"})
     if method == "PATCH":
         return api.patch(path, role=role, json={"description": "changed"})
+    if path == "/api/v1/shares":
+        return api.post(path, role=role, json={"assets": [asset_id]})
+    if path == "/api/v1/notifications/read":
+        return api.post(path, role=role, json={"all": True})
     if path == "/api/v1/assets":
         return api.upload(b"new file", "new.txt", role=role, title="New")
     if path.endswith("/versions"):
@@ -57,6 +74,13 @@ API_RULES = [
     ("GET", "/api/v1/assets/{id}/download", BROWSE),
     ("GET", "/api/v1/assets/{id}/pages", BROWSE),
     ("GET", "/api/v1/assets/{id}/pages/1", BROWSE),
+    ("GET", "/api/v1/shares", SHARE),
+    ("POST", "/api/v1/shares", SHARE),
+    ("GET", "/api/v1/shares/{share}", SHARE),
+    ("PATCH", "/api/v1/shares/{share}", SHARE),
+    ("POST", "/api/v1/shares/{share}/revoke", SHARE),
+    ("GET", "/api/v1/notifications", SHARE),
+    ("POST", "/api/v1/notifications/read", SHARE),
     ("GET", "/api/v1/events", AUDIT),
     ("GET", "/api/v1/events.csv", AUDIT),
     *[
@@ -67,6 +91,7 @@ API_RULES = [
             ("stale", READ_USAGE),
             ("searches", READ_USAGE),
             ("users", READ_PEOPLE),
+            ("engagement", READ_USAGE),
         )
         for suffix in ("", ".csv")
     ],
@@ -83,7 +108,7 @@ def test_api_role_matrix(api, asset_id, role, method, path, capability):
     if role is None:
         expected = {401}
     elif role in allowed:
-        expected = {200, 201}
+        expected = {200, 201, 204}
     else:
         expected = {403}
     assert response.status_code in expected, (role, method, path, response.get_data()[:300])
@@ -101,13 +126,17 @@ def test_every_api_route_is_in_the_matrix_and_the_spec(app):
         if rule.rule.startswith("/api/"):
             path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
             path = path.replace("<int:number>", "1")
+            path = path.replace("<int:share_id>", "{share}")
             routes |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(m, p) for m, p, _ in API_RULES} | PUBLIC_API
     assert routes == covered
     spec = {
         (
             m.upper(),
-            p.replace("{asset_id}", "{id}").replace("{kind}", "products").replace("{number}", "1"),
+            p.replace("{asset_id}", "{id}")
+            .replace("{kind}", "products")
+            .replace("{number}", "1")
+            .replace("{share_id}", "{share}"),
         )
         for p, ops in PATHS.items()
         for m in ops
@@ -166,7 +195,22 @@ PAGE_RULES = [
     ("GET", "/reports/searches", READ_USAGE),
     ("GET", "/reports/people", READ_PEOPLE),
     ("GET", "/reports/people/{user}", READ_PEOPLE),
+    ("GET", "/reports/engagement", READ_USAGE),
+    ("GET", "/shares", SHARE),
+    ("GET", "/shares/new", SHARE),
+    ("POST", "/shares/new", SHARE),
+    ("GET", "/shares/{share}", SHARE),
+    ("POST", "/shares/{share}", SHARE),
+    ("POST", "/shares/{share}/revoke", SHARE),
 ]
+# The buyer's routes: anyone holding a link (the token is the key; tests/test_shares_buyer.py).
+PUBLIC_PAGES = {
+    ("GET", "/s/{link}"),
+    ("POST", "/s/{link}"),
+    ("GET", "/s/{link}/assets/{id}/pages/{page}"),
+    ("GET", "/s/{link}/assets/{id}/download"),
+    ("POST", "/s/{link}/beacon"),
+}
 # The one page route the matrix does not call (it needs a token made first), with its rule.
 UNCALLED_PAGE_RULES = [("POST", "/account/tokens/{token}/revoke", BROWSE)]
 
@@ -178,7 +222,7 @@ def product_ids(app) -> dict[str, int]:
         return {term.name: term.id for term in list_terms("product")}
 
 
-def page_form(path, role, terms=None):
+def page_form(path, role, terms=None, asset_id=None):
     if path == "/upload":
         return {"file": file_field(b"page upload", "p.txt"), "title": "From the page"}
     if path.endswith("/versions/new"):
@@ -197,15 +241,20 @@ def page_form(path, role, terms=None):
         return {"direction": "up"}
     if path.endswith("/merge"):
         return {"into": terms["Cobalt Payments"], "confirm": "yes"}
+    if path == "/shares/new":
+        return {"asset": str(asset_id)}
+    if path.startswith("/shares/") and not path.endswith("/revoke"):
+        return {"title": f"Changed by {role}"}
     return {}
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
 @pytest.mark.parametrize(("method", "path", "capability"), PAGE_RULES)
-def test_page_role_matrix(app, client, asset_id, role, method, path, capability):
+def test_page_role_matrix(app, client, api, asset_id, role, method, path, capability):
     allowed = roles_with(capability)
     terms = product_ids(app)
-    path = path.format(term=terms["Beacon Analytics"], id=asset_id, user=1, page=1)
+    share = share_for(api, role, asset_id) if "{share}" in path else None
+    path = path.format(term=terms["Beacon Analytics"], id=asset_id, user=1, page=1, share=share)
     if role:
         sign_in_session(client, app, role)
     if method == "GET":
@@ -218,7 +267,8 @@ def test_page_role_matrix(app, client, asset_id, role, method, path, capability)
             if not role
             else csrf_token_from(client.get("/account").get_data(as_text=True))
         )
-        response = client.post(path, data={**page_form(path, role, terms), "csrf_token": token})
+        form = page_form(path, role, terms, asset_id)
+        response = client.post(path, data={**form, "csrf_token": token})
     response.close()
     if role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -237,9 +287,10 @@ def test_every_page_route_is_in_the_matrix(app):
             continue
         path = rule.rule.replace("<int:asset_id>", "{id}").replace("<int:user_id>", "{user}")
         path = path.replace("<int:token_id>", "{token}").replace("<int:page_number>", "{page}")
-        path = path.replace("<int:term_id>", "{term}")
+        path = path.replace("<int:term_id>", "{term}").replace("<int:share_id>", "{share}")
+        path = path.replace("<token>", "{link}")
         pages |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
-    covered = {(m, p) for m, p, _ in PAGE_RULES + UNCALLED_PAGE_RULES}
+    covered = {(m, p) for m, p, _ in PAGE_RULES + UNCALLED_PAGE_RULES} | PUBLIC_PAGES
     assert pages == covered
 
 
@@ -247,14 +298,15 @@ def _route_path(rule) -> str:
     path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
     path = path.replace("<int:user_id>", "{user}").replace("<int:token_id>", "{token}")
     path = path.replace("<int:page_number>", "{page}").replace("<int:term_id>", "{term}")
-    return path.replace("<int:number>", "1")
+    path = path.replace("<int:number>", "1")
+    return path.replace("<int:share_id>", "{share}").replace("<token>", "{link}")
 
 
 def test_every_route_declares_the_capability_its_table_row_names(app):
     """A route decides who may call it with `requires(CAPABILITY)`: a new route without one, or
     with another than the table says, fails here (sign-in pages and static files are public)."""
     table = {(m, p): c for m, p, c in API_RULES + PAGE_RULES + UNCALLED_PAGE_RULES}
-    public = {(m, p) for m, p in PUBLIC_API}
+    public = {(m, p) for m, p in PUBLIC_API} | PUBLIC_PAGES
     for rule in app.url_map.iter_rules():
         public_endpoint = rule.endpoint in ("static", "auth.login", "auth.logout")
         if public_endpoint or rule.endpoint.startswith("health."):  # open to anyone

@@ -23,6 +23,9 @@ from .openapi_schemas import (
     PREVIEW,
     REPORT_SCHEMAS,
     SEARCH_RESULT,
+    SHARE_CREATE,
+    SHARE_PATCH,
+    SHARE_SCHEMAS,
     STR_LIST,
     TAXONOMY,
     TERM,
@@ -48,6 +51,7 @@ def _repeatable(name: str, description: str) -> dict[str, Any]:
 
 
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SHARE_ID = {"name": "share_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 VERSION_PARAM = _query(
     "version", {"type": "integer", "minimum": 1}, "older versions: marketers, managers, admins"
 )
@@ -332,6 +336,78 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/v1/shares": {
+        "get": {
+            "summary": "Links to buyers, newest activity first: the caller's own; managers and "
+            "admins see everyone's (or one person's with `user`)",
+            "parameters": [_query("user", {"type": "string"}, "the sender's email")],
+            "responses": {"200": json_body(ref("ShareList")), **error_refs(401, 403)},
+        },
+        "post": {
+            "summary": "Make a link to one or more assets the caller may see (a room)",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SHARE_CREATE}},
+            },
+            "responses": {
+                "201": {
+                    **json_body(ref("Share"), "Created"),
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                **error_refs(401, 403, 413),
+            },
+        },
+    },
+    "/api/v1/shares/{share_id}": {
+        "get": {
+            "summary": "One link with its visits (its sender, managers, admins)",
+            "parameters": [SHARE_ID],
+            "responses": {"200": json_body(ref("Share")), **error_refs(401, 404)},
+        },
+        "patch": {
+            "summary": "Change expiry, passcode, download, email question or title (its "
+            "sender, admins)",
+            "parameters": [SHARE_ID],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SHARE_PATCH}},
+            },
+            "responses": {"200": json_body(ref("Share")), **error_refs(401, 403, 404, 413)},
+        },
+    },
+    "/api/v1/shares/{share_id}/revoke": {
+        "post": {
+            "summary": "Stop the link now, on every worker (its sender, managers, admins)",
+            "parameters": [SHARE_ID],
+            "responses": {"200": json_body(ref("Share")), **error_refs(401, 404)},
+        },
+    },
+    "/api/v1/notifications": {
+        "get": {
+            "summary": "The caller's notifications, newest first (such as share_opened)",
+            "responses": {"200": json_body(ref("Notifications")), **error_refs(401)},
+        },
+    },
+    "/api/v1/notifications/read": {
+        "post": {
+            "summary": "Mark notifications read",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "ids": {"type": "array", "items": {"type": "integer"}},
+                                "all": {"type": "boolean"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"204": {"description": "Marked"}, **error_refs(401, 413)},
+        },
+    },
     "/api/v1/openapi.json": {
         "get": {
             "summary": "This document",
@@ -370,6 +446,12 @@ REPORTS = {
         "Queries by how often they were run",
     ),
     "users": ("managers, admins", "ReportUsers", [], "Per user: searches, views, downloads"),
+    "engagement": (
+        "managers, marketers, admins",
+        "ReportEngagement",
+        [],
+        "What buyers read of shared links: per asset, and per deck seconds per page",
+    ),
 }
 CSV_BODY = {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
 for _name, (_who, _schema, _extra, _summary) in REPORTS.items():
@@ -421,6 +503,7 @@ def openapi_document() -> dict[str, Any]:
                 "Term": TERM,
                 "Error": ERROR,
                 **REPORT_SCHEMAS,
+                **SHARE_SCHEMAS,
             },
             "responses": {
                 f"E{code}": _error_response(code, text) for code, text in ERROR_TEXT.items()

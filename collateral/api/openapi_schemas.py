@@ -349,3 +349,201 @@ REPORT_SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+SHARE_TOTALS = {
+    "type": "object",
+    "required": ["visits", "visitors", "seconds", "downloads", "last_visit_at"],
+    "properties": {
+        "visits": {"type": "integer"},
+        "visitors": {"type": "integer"},
+        "seconds": {"type": "number"},
+        "downloads": {"type": "integer"},
+        "last_visit_at": NULLABLE_TIME,
+    },
+}
+SHARE_VISIT = {
+    "type": "object",
+    "required": ["id", "started_at", "email", "seconds", "downloads", "pages"],
+    "properties": {
+        "id": {"type": "integer"},
+        "started_at": {"type": "string", "format": "date-time"},
+        "last_seen_at": {"type": "string", "format": "date-time"},
+        "email": NULLABLE_STR,
+        "seconds": {"type": "number"},
+        "downloads": {"type": "integer"},
+        "pages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["asset", "page", "seconds"],
+                "properties": {
+                    "asset": {"type": "integer"},
+                    "page": {"type": "integer"},
+                    "seconds": {"type": "number"},
+                },
+            },
+        },
+    },
+}
+SHARE = {
+    "type": "object",
+    "required": [
+        "id",
+        "url",
+        "title",
+        "assets",
+        "collection",
+        "recipient",
+        "expires_at",
+        "allow_download",
+        "require_email",
+        "has_passcode",
+        "created_by",
+        "created_at",
+        "revoked_at",
+        "totals",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string", "description": "the buyer's link, /s/<token>"},
+        "title": {"type": "string"},
+        "assets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title"],
+                "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+            },
+        },
+        "collection": {"type": ["integer", "null"]},
+        "recipient": NULLABLE_STR,
+        "expires_at": NULLABLE_TIME,
+        "allow_download": {"type": "boolean"},
+        "require_email": {"type": "boolean"},
+        "has_passcode": {"type": "boolean"},
+        "created_by": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "revoked_at": NULLABLE_TIME,
+        "state": {"type": "string", "enum": ["active", "revoked", "expired"]},
+        "totals": SHARE_TOTALS,
+        "visits": {"type": "array", "items": SHARE_VISIT},
+    },
+}
+SHARE_LIST = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {"results": {"type": "array", "items": ref("Share")}},
+}
+SHARE_INPUT_FIELDS = {
+    "title": {"type": "string", "maxLength": 300},
+    "expires_at": {
+        "type": ["string", "null"],
+        "description": "ISO date (the link works through that day, UTC) or date-time; empty: "
+        "30 days on creation, no end date on change",
+    },
+    "passcode": {"type": ["string", "null"], "description": "empty: none", "maxLength": 200},
+    "require_email": {"type": "boolean"},
+    "allow_download": {"type": "boolean"},
+}
+SHARE_CREATE = {
+    "type": "object",
+    "required": ["assets"],
+    "properties": {
+        "assets": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 50},
+        "collection": {"type": ["integer", "null"], "description": "not available yet"},
+        "recipient": {"type": "string", "maxLength": 254},
+        **SHARE_INPUT_FIELDS,
+    },
+    "additionalProperties": False,
+}
+SHARE_PATCH = {"type": "object", "properties": SHARE_INPUT_FIELDS, "additionalProperties": False}
+NOTIFICATIONS = {
+    "type": "object",
+    "required": ["unread", "results"],
+    "properties": {
+        "unread": {"type": "integer"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type", "at", "read", "message", "asset", "share"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "type": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "read": {"type": "boolean"},
+                    "message": {"type": "string"},
+                    "asset": {"type": ["integer", "null"]},
+                    "share": {"type": ["integer", "null"]},
+                },
+            },
+        },
+    },
+}
+_ASSET_REF = {
+    "type": "object",
+    "required": ["id", "title"],
+    "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+}
+ENGAGEMENT = {
+    "type": "object",
+    "required": ["results", "decks"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "asset",
+                    "shares",
+                    "visits",
+                    "readers",
+                    "seconds",
+                    "average_seconds",
+                    "downloads",
+                ],
+                "properties": {
+                    "asset": _ASSET_REF,
+                    "shares": {"type": "integer"},
+                    "visits": {"type": "integer"},
+                    "readers": {"type": "integer"},
+                    "seconds": {"type": "number"},
+                    "average_seconds": {"type": "number"},
+                    "downloads": {"type": "integer"},
+                },
+            },
+        },
+        "decks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["asset", "readers", "drop_page", "pages"],
+                "properties": {
+                    "asset": _ASSET_REF,
+                    "readers": {"type": "integer"},
+                    "drop_page": {"type": ["integer", "null"]},
+                    "pages": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["page", "seconds", "average_seconds", "reached"],
+                            "properties": {
+                                "page": {"type": "integer"},
+                                "seconds": {"type": "number"},
+                                "average_seconds": {"type": "number"},
+                                "reached": {"type": "integer"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+SHARE_SCHEMAS = {
+    "Share": SHARE,
+    "ShareList": SHARE_LIST,
+    "Notifications": NOTIFICATIONS,
+    "ReportEngagement": ENGAGEMENT,
+}

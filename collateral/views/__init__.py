@@ -7,11 +7,13 @@ def register_views(app: Flask) -> None:
     from .account import account_bp
     from .admin import admin_bp
     from .auth import auth_bp
+    from .buyer import buyer_bp
     from .care import care_bp
     from .health import health_bp
     from .library import library_bp
     from .manage import manage_bp
     from .reports import reports_bp
+    from .shares import engagement_bp, shares_bp
 
     for blueprint in (
         auth_bp,
@@ -22,5 +24,8 @@ def register_views(app: Flask) -> None:
         account_bp,
         reports_bp,
         health_bp,
+        shares_bp,
+        engagement_bp,
+        buyer_bp,
     ):
         app.register_blueprint(blueprint)
