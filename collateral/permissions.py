@@ -19,7 +19,7 @@ from .errors import Forbidden, NotSignedIn
 from .models import ROLES
 
 if TYPE_CHECKING:
-    from .models import Asset, User
+    from .models import Asset, Collection, User
 
 
 class Capability(StrEnum):
@@ -35,6 +35,7 @@ class Capability(StrEnum):
     AUDIT = "audit"  # the audit log
     ASSIGN_OWNERS = "assign_owners"  # give an asset to another owner
     ADMINISTER = "administer"  # users and the taxonomy
+    FEATURE_COLLECTIONS = "feature_collections"  # mark a collection featured, for every rep
 
 
 BROWSE = Capability.BROWSE
@@ -47,6 +48,7 @@ READ_PEOPLE = Capability.READ_PEOPLE
 AUDIT = Capability.AUDIT
 ASSIGN_OWNERS = Capability.ASSIGN_OWNERS
 ADMINISTER = Capability.ADMINISTER
+FEATURE_COLLECTIONS = Capability.FEATURE_COLLECTIONS
 
 EVERYONE = frozenset(ROLES)
 
@@ -62,6 +64,7 @@ GRANTS: dict[Capability, frozenset[str]] = {
     AUDIT: frozenset({"manager", "admin"}),
     ASSIGN_OWNERS: frozenset({"admin"}),
     ADMINISTER: frozenset({"admin"}),
+    FEATURE_COLLECTIONS: frozenset({"marketer", "admin"}),
 }
 assert set(GRANTS) == set(Capability), "every capability is granted to some roles"
 
@@ -118,3 +121,16 @@ def can_edit_asset(user: User, asset: Asset | None = None) -> bool:
 def may_own_assets(user: User) -> bool:
     """Only those who may upload can be named an asset's owner."""
     return user.role in GRANTS[UPLOAD]
+
+
+def can_view_collection(user: User, collection: Collection) -> bool:
+    """Its owner sees a collection; everyone sees a featured one."""
+    return collection.featured or collection.owner_id == user.id
+
+
+def can_edit_collection(user: User, collection: Collection) -> bool:
+    """Its owner changes a collection; a featured one is also (and only) changed by those who
+    may feature collections, since every rep sees it."""
+    if collection.featured:
+        return can(user, FEATURE_COLLECTIONS)
+    return collection.owner_id == user.id

@@ -9,6 +9,7 @@ from collateral.permissions import (
     BROWSE,
     READ_PEOPLE,
     READ_USAGE,
+    SHARE,
     UPLOAD,
     Capability,
     roles_with,
@@ -27,12 +28,28 @@ def asset_id(api):
     return response.get_json()["id"]
 
 
+def collection_of(api, role, asset_id) -> int:
+    """A collection of the role's own (the rep's for an anonymous caller), holding the asset."""
+    body = {"title": f"Kit of {role}", "assets": [asset_id]}
+    response = api.post("/api/v1/collections", role=role or "rep", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 def api_request(api, role, method, path, asset_id):
+    if "{collection}" in path:
+        path = path.replace("{collection}", str(collection_of(api, role, asset_id)))
     path = path.format(id=asset_id)
     if method == "GET":
         return api.get(path, role=role)
     if method == "PATCH":
         return api.patch(path, role=role, json={"description": "changed"})
+    if method == "PUT":
+        return api.client.put(path, headers=api.headers(role))
+    if method == "DELETE":
+        return api.client.delete(path, headers=api.headers(role))
+    if path == "/api/v1/collections":
+        return api.post(path, role=role, json={"title": "New kit"})
     if path == "/api/v1/assets":
         return api.upload(b"new file", "new.txt", role=role, title="New")
     if path.endswith("/versions"):
@@ -54,6 +71,17 @@ API_RULES = [
     ("POST", "/api/v1/assets/{id}/archive", UPLOAD),
     ("GET", "/api/v1/assets/{id}/thumbnail", BROWSE),
     ("GET", "/api/v1/assets/{id}/download", BROWSE),
+    ("POST", "/api/v1/collections", SHARE),
+    ("GET", "/api/v1/collections", SHARE),
+    ("GET", "/api/v1/collections/{collection}", SHARE),
+    ("PATCH", "/api/v1/collections/{collection}", SHARE),
+    ("DELETE", "/api/v1/collections/{collection}", SHARE),
+    ("GET", "/api/v1/collections/{collection}/download", SHARE),
+    ("PUT", "/api/v1/assets/{id}/favourite", BROWSE),
+    ("DELETE", "/api/v1/assets/{id}/favourite", BROWSE),
+    ("GET", "/api/v1/favourites", BROWSE),
+    ("GET", "/api/v1/recommendations", BROWSE),
+    ("GET", "/api/v1/suggest", BROWSE),
     ("GET", "/api/v1/events", AUDIT),
     ("GET", "/api/v1/events.csv", AUDIT),
     *[
@@ -80,7 +108,7 @@ def test_api_role_matrix(api, asset_id, role, method, path, capability):
     if role is None:
         expected = {401}
     elif role in allowed:
-        expected = {200, 201}
+        expected = {200, 201, 204}
     else:
         expected = {403}
     assert response.status_code in expected, (role, method, path, response.get_data()[:300])
@@ -97,11 +125,17 @@ def test_every_api_route_is_in_the_matrix_and_the_spec(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
             path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
+            path = path.replace("<int:collection_id>", "{collection}")
             routes |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(m, p) for m, p, _ in API_RULES} | PUBLIC_API
     assert routes == covered
     spec = {
-        (m.upper(), p.replace("{asset_id}", "{id}").replace("{kind}", "products"))
+        (
+            m.upper(),
+            p.replace("{asset_id}", "{id}")
+            .replace("{kind}", "products")
+            .replace("{collection_id}", "{collection}"),
+        )
         for p, ops in PATHS.items()
         for m in ops
     }
@@ -150,6 +184,17 @@ PAGE_RULES = [
     ("POST", "/admin/taxonomy/{term}/retire", ADMINISTER),
     ("POST", "/admin/taxonomy/{term}/restore", ADMINISTER),
     ("POST", "/admin/taxonomy/{term}/merge", ADMINISTER),
+    ("POST", "/assets/{id}/favourite", BROWSE),
+    ("POST", "/deal", BROWSE),
+    ("GET", "/collections", SHARE),
+    ("POST", "/collections", SHARE),
+    ("POST", "/collections/add", SHARE),
+    ("GET", "/collections/{collection}", SHARE),
+    ("POST", "/collections/{collection}", SHARE),
+    ("POST", "/collections/{collection}/delete", SHARE),
+    ("POST", "/collections/{collection}/items/{id}/move", SHARE),
+    ("POST", "/collections/{collection}/items/{id}/remove", SHARE),
+    ("GET", "/collections/{collection}/download", SHARE),
     ("GET", "/account", BROWSE),
     ("POST", "/account/tokens", BROWSE),
     ("GET", "/reports/events", AUDIT),
@@ -171,7 +216,7 @@ def product_ids(app) -> dict[str, int]:
         return {term.name: term.id for term in list_terms("product")}
 
 
-def page_form(path, role, terms=None):
+def page_form(path, role, terms=None, asset_id=None):
     if path == "/upload":
         return {"file": file_field(b"page upload", "p.txt"), "title": "From the page"}
     if path.endswith("/versions/new"):
@@ -190,14 +235,28 @@ def page_form(path, role, terms=None):
         return {"direction": "up"}
     if path.endswith("/merge"):
         return {"into": terms["Cobalt Payments"], "confirm": "yes"}
+    if path.endswith("/favourite"):
+        return {"starred": "1"}
+    if path == "/deal":
+        return {"product": "Atlas CRM"}
+    if path == "/collections":
+        return {"title": f"Kit by {role}"}
+    if path == "/collections/add":
+        return {"asset_id": str(asset_id), "collection": "new", "title": "Added"}
+    if path.endswith("/move"):
+        return {"direction": "down"}
+    if path.startswith("/collections/") and path.count("/") == 2:
+        return {"title": "Renamed kit", "description": ""}
     return {}
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
 @pytest.mark.parametrize(("method", "path", "capability"), PAGE_RULES)
-def test_page_role_matrix(app, client, asset_id, role, method, path, capability):
+def test_page_role_matrix(app, client, api, asset_id, role, method, path, capability):
     allowed = roles_with(capability)
     terms = product_ids(app)
+    if "{collection}" in path:
+        path = path.replace("{collection}", str(collection_of(api, role, asset_id)))
     path = path.format(term=terms["Beacon Analytics"], id=asset_id, user=1, page=1)
     if role:
         sign_in_session(client, app, role)
@@ -211,7 +270,8 @@ def test_page_role_matrix(app, client, asset_id, role, method, path, capability)
             if not role
             else csrf_token_from(client.get("/account").get_data(as_text=True))
         )
-        response = client.post(path, data={**page_form(path, role, terms), "csrf_token": token})
+        form = page_form(path, role, terms, asset_id)
+        response = client.post(path, data={**form, "csrf_token": token})
     response.close()
     if role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -228,7 +288,9 @@ def test_every_page_route_is_in_the_matrix(app):
             continue
         path = rule.rule.replace("<int:asset_id>", "{id}").replace("<int:user_id>", "{user}")
         path = path.replace("<int:token_id>", "{token}").replace("<int:page_number>", "{page}")
-        path = path.replace("<int:term_id>", "{term}")
+        path = path.replace("<int:term_id>", "{term}").replace(
+            "<int:collection_id>", "{collection}"
+        )
         pages |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(m, p) for m, p, _ in PAGE_RULES + UNCALLED_PAGE_RULES}
     assert pages == covered
@@ -237,7 +299,8 @@ def test_every_page_route_is_in_the_matrix(app):
 def _route_path(rule) -> str:
     path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
     path = path.replace("<int:user_id>", "{user}").replace("<int:token_id>", "{token}")
-    return path.replace("<int:page_number>", "{page}").replace("<int:term_id>", "{term}")
+    path = path.replace("<int:page_number>", "{page}").replace("<int:term_id>", "{term}")
+    return path.replace("<int:collection_id>", "{collection}")
 
 
 def test_every_route_declares_the_capability_its_table_row_names(app):

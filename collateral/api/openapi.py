@@ -11,6 +11,7 @@ from ..models import KIND_PLURALS, STATUSES
 from ..search_index import SORTS
 from ..services.asset_fields import LIST_FIELDS
 from . import api_bp
+from .openapi_home import HOME_PATHS, HOME_SCHEMAS
 from .openapi_schemas import (
     ASSET,
     ASSET_EXAMPLE,
@@ -342,6 +343,7 @@ REPORTS = {
     ),
     "users": ("managers, admins", "ReportUsers", [], "Per user: searches, views, downloads"),
 }
+PATHS.update(HOME_PATHS)
 CSV_BODY = {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
 for _name, (_who, _schema, _extra, _summary) in REPORTS.items():
     PATHS[f"/api/v1/reports/{_name}"] = {
@@ -390,6 +392,7 @@ def openapi_document() -> dict[str, Any]:
                 "Term": TERM,
                 "Error": ERROR,
                 **REPORT_SCHEMAS,
+                **HOME_SCHEMAS,
             },
             "responses": {
                 f"E{code}": _error_response(code, text) for code, text in ERROR_TEXT.items()

@@ -8,6 +8,7 @@ def register_views(app: Flask) -> None:
     from .admin import admin_bp
     from .auth import auth_bp
     from .care import care_bp
+    from .collections import collections_bp
     from .library import library_bp
     from .manage import manage_bp
     from .reports import reports_bp
@@ -17,6 +18,7 @@ def register_views(app: Flask) -> None:
         library_bp,
         manage_bp,
         care_bp,
+        collections_bp,
         admin_bp,
         account_bp,
         reports_bp,
