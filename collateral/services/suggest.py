@@ -16,6 +16,7 @@ from ..permissions import SEE_DRAFTS, can
 from .assets import today_utc
 
 MAX_SUGGESTIONS = 10
+FIRST_TITLES = 5  # titles before terms, tags and words; more titles fill any room left
 MAX_PREFIX = 100
 WORD = re.compile(r"[^\W_]{3,}")
 SAMPLE = 200  # matching assets read for tags and words: enough to find the common ones
@@ -43,7 +44,8 @@ def _visible(user: User):
 
 def suggest(user: User, q: str) -> list[Suggestion]:
     """Up to MAX_SUGGESTIONS completions of `q`: titles that start with it (or have a word
-    that does), then taxonomy terms, tags and words of the assets the user may see."""
+    that does), then taxonomy terms, tags and words of the assets the user may see, then more
+    titles if there is room."""
     text = " ".join((q or "").split()).casefold()
     if len(text) > MAX_PREFIX:
         raise InvalidInput(f"q: at most {MAX_PREFIX} characters.", field="q")
@@ -58,9 +60,9 @@ def suggest(user: User, q: str) -> list[Suggestion]:
         select(Asset.id, Asset.title)
         .where(visible, or_(starts, inner))
         .order_by(starts.desc(), Asset.download_count.desc(), Asset.id)
-        .limit(5)
+        .limit(MAX_SUGGESTIONS)
     ).all()
-    found = [Suggestion(t, "title", i) for i, t in titles]
+    found = [Suggestion(t, "title", i) for i, t in titles[:FIRST_TITLES]]
     terms = db.session.scalars(
         select(Term.name)
         .where(Term.retired.is_(False), func.lower(Term.name).like(f"{pattern}%", escape="\\"))
@@ -69,6 +71,7 @@ def suggest(user: User, q: str) -> list[Suggestion]:
     ).all()
     found += [Suggestion(name, "term") for name in terms]
     found += _tags_and_words(visible, text, pattern, {s.text.casefold() for s in found})
+    found += [Suggestion(t, "title", i) for i, t in titles[FIRST_TITLES:]]  # room left: more
     return found[:MAX_SUGGESTIONS]
 
 
