@@ -41,14 +41,24 @@ def library(app, api):
     """An asset with a PDF, plus the ids a URL may need."""
     response = api.upload(make_pdf(["Atlas pricing", "Page two"]), "atlas.pdf", title="Atlas")
     assert response.status_code == 201
+    asset_id = response.get_json()["id"]
+    kit = {"title": "Launch kit", "assets": [asset_id], "featured": True}
+    collection = api.post("/api/v1/collections", role="marketer", json=kit)
+    assert collection.status_code == 201
     with app.app_context():
         term = list_terms("product")[0].id
-    return {"asset_id": response.get_json()["id"], "term_id": term, "user_id": 1}
+    return {
+        "asset_id": asset_id,
+        "term_id": term,
+        "user_id": 1,
+        "collection_id": collection.get_json()["id"],
+    }
 
 
 def url_for_rule(rule, ids: dict) -> str:
     values = {
         "asset_id": ids["asset_id"],
+        "collection_id": ids["collection_id"],
         "term_id": ids["term_id"],
         "user_id": ids["user_id"],
         "token_id": 1,
