@@ -101,7 +101,8 @@ class Asset(db.Model):
     current_version_number: Mapped[int] = mapped_column(default=1)
     download_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the newest change is how search suggestions know their lexicon is stale.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     owner: Mapped[User] = relationship()
     content_type: Mapped[Term | None] = relationship()

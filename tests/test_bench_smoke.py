@@ -62,3 +62,17 @@ def test_the_importer_benchmark_runs(tmp_path):
     assert all(r["files_per_s"] > 0 and r["children_cpu_s"] > 0 for r in rows)
     assert [r["speed_up"] for r in rows][::2] == [1.0, 1.0]
     assert "speed-up" in output and "office ×3" in output
+
+
+def test_suggest_and_recommendations_benchmark_runs():
+    output, rows = run_bench(
+        "suggest.py",
+        *("--assets", "60", "--events", "3000", "--users", "20", "--queries", "20"),
+        *("--rounds", "1"),
+    )
+    timed = {row["bench"]: row for row in rows}
+    assert set(timed) == {"suggest", "recommendations"}
+    assert timed["suggest"]["assets"] == 60 and timed["suggest"]["requests"] == 20
+    assert timed["recommendations"]["events"] == 3000
+    assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in timed.values())
+    assert "suggest p95" in output

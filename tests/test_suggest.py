@@ -58,3 +58,14 @@ def test_at_most_ten_and_wildcards_are_plain_letters(api):
     assert suggest(api, "%%") == [] and suggest(api, "__") == []
     response = api.get("/api/v1/suggest", query_string={"q": "x" * 101})
     assert response.status_code == 400 and "at most 100" in response.get_json()["error"]["message"]
+
+
+def test_suggestions_follow_a_change_at_once(api):
+    deck = upload(api, "Quarterly pricing")
+    assert [s["text"] for s in suggest(api, "quarterly")] == ["Quarterly pricing"]
+    renamed = api.patch(f"/api/v1/assets/{deck}", json={"title": "Annual pricing"})
+    assert renamed.status_code == 200
+    assert suggest(api, "quarterly") == []
+    assert api.post(f"/api/v1/assets/{deck}/archive").status_code == 200
+    assert suggest(api, "annual") == []
+    assert [s["text"] for s in suggest(api, "annual", role="marketer")] == ["Annual pricing"]

@@ -1,4 +1,4 @@
-"""collections (call kits), favourites and the remembered deal picker
+"""collections (call kits), favourites, the remembered deal picker; asset.updated_at indexed
 
 Revision ID: 0008
 Revises: 0005
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade():
+    # The newest asset change, read by every search suggestion to see whether its words are stale.
+    op.create_index("ix_asset_updated_at", "asset", ["updated_at"])
     op.create_table(
         "collection",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,3 +71,4 @@ def downgrade():
     op.drop_index("ix_collection_featured", table_name="collection")
     op.drop_index("ix_collection_owner_id", table_name="collection")
     op.drop_table("collection")
+    op.drop_index("ix_asset_updated_at", table_name="asset")
