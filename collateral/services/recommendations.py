@@ -8,11 +8,13 @@ The weights live in WEIGHTS and nowhere else; README ("Recommendations") explain
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -45,6 +47,7 @@ QUARTER_DAYS = 90
 FRESH_DAYS = 365
 SATURATION = 50  # downloads at which a usage signal reaches 1 (it grows as a logarithm)
 MAX_LIMIT = 50
+OVERALL_CACHE_SECONDS = 300  # everyone's downloads this quarter may lag by this much
 
 
 @dataclass
@@ -109,34 +112,45 @@ def buyer_read_seconds(asset_ids: list[int]) -> dict[int, float]:
     return {}
 
 
-def _usage(column_since, term_ids: list[int], user_id: int) -> tuple[dict, dict]:
-    """Downloads this quarter per asset: after a search filtered by any of `term_ids` by
-    someone other than the user, and by anyone at all."""
-    overall = dict(
+def _deal_downloads(since: datetime, term_ids: list[int], user_id: int) -> dict[int, int]:
+    """Downloads per asset since `since`, by others than the user, from the results of a
+    search filtered by any of `term_ids` (read from the searches' terms, which are few)."""
+    if not term_ids:
+        return {}
+    download, search = aliased(Event), aliased(Event)
+    return dict(
         db.session.execute(
-            select(Event.asset_id, func.count())
-            .where(Event.type == "download", Event.at >= column_since)
-            .group_by(Event.asset_id)
+            select(download.asset_id, func.count(func.distinct(download.id)))
+            .select_from(event_term)
+            .join(search, search.id == event_term.c.event_id)
+            .join(download, download.search_event_id == search.id)
+            .where(
+                event_term.c.term_id.in_(term_ids),
+                search.at >= since,
+                download.type == "download",
+                download.at >= since,
+                or_(download.user_id.is_(None), download.user_id != user_id),
+            )
+            .group_by(download.asset_id)
         ).all()
     )
-    for_deal: dict[int, int] = {}
-    if term_ids:
-        search = aliased(Event)
-        for_deal = dict(
+
+
+def _all_downloads(since: datetime) -> dict[int, int]:
+    """Everyone's downloads per asset since `since`. A slow-moving figure that reads many
+    events, so each process keeps it for OVERALL_CACHE_SECONDS."""
+    cache = current_app.extensions.setdefault("collateral.download_counts", {})
+    taken_at, counts = cache.get("quarter", (0.0, None))
+    if counts is None or time.monotonic() - taken_at > OVERALL_CACHE_SECONDS:
+        counts = dict(
             db.session.execute(
-                select(Event.asset_id, func.count(func.distinct(Event.id)))
-                .join(search, search.id == Event.search_event_id)
-                .join(event_term, event_term.c.event_id == search.id)
-                .where(
-                    Event.type == "download",
-                    Event.at >= column_since,
-                    or_(Event.user_id.is_(None), Event.user_id != user_id),
-                    event_term.c.term_id.in_(term_ids),
-                )
+                select(Event.asset_id, func.count())
+                .where(Event.type == "download", Event.at >= since)
                 .group_by(Event.asset_id)
             ).all()
         )
-    return for_deal, overall
+        cache["quarter"] = (time.monotonic(), counts)
+    return counts
 
 
 def _saturating(count: int) -> float:
@@ -164,7 +178,8 @@ def recommend(actor: Actor, deal: Deal, limit: int = 10) -> list[Recommendation]
         candidates = candidates.where(Asset.id.in_(list(matched)))
     rows = db.session.execute(candidates).all()
     since = now - timedelta(days=QUARTER_DAYS)
-    for_deal, overall = _usage(since, term_ids, actor.user.id)
+    for_deal = _deal_downloads(since, term_ids, actor.user.id)
+    overall = _all_downloads(since)
     reading = buyer_read_seconds([r[0] for r in rows])
     kinds = {kind: {t.id for t in terms} for kind, terms in deal.terms.items()}
     scored = []
