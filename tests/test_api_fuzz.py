@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from collateral.api.openapi import openapi_document
-from collateral.query_params import MAX_ID
+from collateral.models import MAX_ID
 from tests.conftest import ROLES
 from tests.factories import make_pdf
 

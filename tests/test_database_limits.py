@@ -5,8 +5,7 @@ code, so both databases answer the same: a 400 naming the field, a 404, never a 
 import pytest
 
 from collateral.extensions import db
-from collateral.models import Page
-from collateral.query_params import MAX_ID
+from collateral.models import MAX_ID, Page
 from tests.factories import make_odf
 
 
