@@ -240,3 +240,17 @@ def test_pages_add_from_results_reorder_with_buttons_and_download(api, browser, 
     ]  # fmt: skip
     bad = browser.post(f"/collections/{kit['id']}/items/{three[2]}/move", {"direction": "sideways"})
     assert bad.status_code == 400 and "direction" in bad.get_data(as_text=True)
+
+
+def test_each_file_of_a_kit_download_counts_once_and_a_head_counts_none(app, api, three):
+    made = create(api, title="Kit", assets=three[:2]).get_json()
+    head = api.client.head(made["download_url"], headers=api.headers("rep"))
+    assert head.status_code == 200 and head.mimetype == "application/zip"
+    assert api.get(made["download_url"]).status_code == 200
+    events = api.get("/api/v1/events?type=download", role="manager").get_json()["events"]
+    assert sorted(e["asset"] for e in events) == sorted(three[:2])
+    assert {e["detail"]["collection"] for e in events} == {made["id"]}
+    with app.app_context():
+        from collateral.models import Asset
+
+        assert [db.session.get(Asset, i).download_count for i in three] == [1, 1, 0]

@@ -77,7 +77,9 @@ def delete_collection(collection_id: int):
 @api_bp.get("/collections/<int:collection_id>/download")
 @requires(SHARE)
 def download_collection(collection_id: int):
-    return send_zip(collection_service.collection_zip(acting(), collection_id))
+    return send_zip(
+        collection_service.collection_zip(acting(), collection_id, counted=request.method == "GET")
+    )
 
 
 @api_bp.put("/assets/<int:asset_id>/favourite")

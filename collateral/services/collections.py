@@ -288,9 +288,10 @@ class ZipDownload:
     chunks: Iterator[bytes]
 
 
-def collection_zip(actor: Actor, collection_id: int) -> ZipDownload:
+def collection_zip(actor: Actor, collection_id: int, *, counted: bool = True) -> ZipDownload:
     """The current file of every asset the actor may see in the collection, as one zip that
-    is written while it is sent. Each file counts as a download, audited as one."""
+    is written while it is sent. Each file counts as a download, audited as one, unless not
+    `counted` (a HEAD request sends no file)."""
     view = open_collection(actor, collection_id)
     if not view.assets:
         raise NotFound("This collection has no files you can download.")
@@ -303,6 +304,8 @@ def collection_zip(actor: Actor, collection_id: int) -> ZipDownload:
         if not path.is_file():
             raise NotFound(MISSING_FILE)
         entries.append(ZipEntry(name, path, version.uploaded_at, version.mime_type))
+    if not counted:
+        return ZipDownload(_zip_name(view.collection.title), iter(()))
     for asset in view.assets:
         asset.download_count += 1
         record_event(

@@ -137,7 +137,9 @@ def remove(collection_id: int, asset_id: int):
 @collections_bp.get("/collections/<int:collection_id>/download")
 @requires(SHARE)
 def download(collection_id: int):
-    return send_zip(collection_service.collection_zip(acting(), collection_id))
+    return send_zip(
+        collection_service.collection_zip(acting(), collection_id, counted=request.method == "GET")
+    )
 
 
 @collections_bp.post("/assets/<int:asset_id>/favourite")
