@@ -112,3 +112,21 @@ def test_the_search_box_suggests_and_answers_the_keyboard(api, live_server, page
     page.keyboard.press("Enter")
     page.wait_for_url("**/assets/*")
     assert "Kestrel rollout plan" in page.inner_text("h1")
+
+
+def test_the_star_toggles_in_place_and_the_home_lists_it(api, live_server, page):  # noqa: F811
+    api.upload(make_pdf(["Kestrel rollout"]), "kestrel.pdf", title="Kestrel rollout plan")
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/?q=kestrel")
+    star = page.locator(".result button.star").first
+    assert star.get_attribute("aria-pressed") == "false"
+    star.click()
+    page.wait_for_function(
+        "document.querySelector('.result button.star').getAttribute('aria-pressed') === 'true'"
+    )
+    assert page.url.endswith("/?q=kestrel")  # no reload, no navigation
+    assert [a["title"] for a in api.get("/api/v1/favourites").get_json()["results"]] == [
+        "Kestrel rollout plan"
+    ]
+    page.goto(f"{live_server}/")
+    assert "Kestrel rollout plan" in page.inner_text("ul.favourites")
