@@ -74,6 +74,16 @@ function enhanceKit() {
       save(item);
     });
   });
+  // Alt+ArrowUp / Alt+ArrowDown on a focused item moves it, as the buttons do.
+  items().forEach((item) => {
+    item.addEventListener("keydown", (event) => {
+      if (!event.altKey || !["ArrowUp", "ArrowDown"].includes(event.key)) return;
+      event.preventDefault();
+      const direction = event.key === "ArrowUp" ? "up" : "down";
+      item.querySelector(`button.move[data-direction=${direction}]`).click();
+      item.focus();
+    });
+  });
   let dragged = null;
   items().forEach((item) => {
     item.addEventListener("dragstart", (event) => {

@@ -73,6 +73,14 @@ def test_rep_builds_a_kit_from_results_reorders_it_by_keyboard_and_downloads_it(
     status.filter(has_text="position 1 of 3").wait_for()
     expected = [order[2], order[0], order[1]]
     assert page.locator("#kit .kit-item h2 a").all_inner_texts() == expected
+    # Alt+ArrowDown on the focused item moves it back down, focus staying on it.
+    item = page.locator(f"#item-{ids[order[2]]}")
+    item.focus()
+    page.keyboard.press("Alt+ArrowDown")
+    status.filter(has_text="position 2 of 3").wait_for()
+    assert page.evaluate("document.activeElement.id") == f"item-{ids[order[2]]}"
+    page.keyboard.press("Alt+ArrowUp")
+    status.filter(has_text="position 1 of 3").wait_for()
     # Saved on the server, not only on screen.
     kit = api.get("/api/v1/collections").get_json()["results"][0]
     assert [a["title"] for a in kit["assets"]] == expected

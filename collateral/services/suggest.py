@@ -30,7 +30,7 @@ from .assets import today_utc
 MAX_SUGGESTIONS = 10
 FIRST_TITLES = 5  # titles before terms, tags and words; more titles fill any room left
 MAX_PREFIX = 100
-WORD = re.compile(r"[^\W_]{3,}")
+WORD = re.compile(r"[^\W\d_][^\W_]{2,}")  # three letters or more, starting with a letter
 MAX_CANDIDATES = 3000  # assets weighed for titles that hold the word inside them
 
 
