@@ -71,7 +71,12 @@ def test_suggest_and_recommendations_benchmark_runs():
         *("--rounds", "1"),
     )
     timed = {row["bench"]: row for row in rows}
-    assert set(timed) == {"suggest", "recommendations", "suggest_cold"}
+    assert set(timed) == {
+        "suggest",
+        "recommendations",
+        "recommendations_after_download",
+        "suggest_cold",
+    }
     assert timed["suggest"]["assets"] == 60 and timed["suggest"]["requests"] == 20
     assert timed["recommendations"]["events"] == 3000
     assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in timed.values())

@@ -8,11 +8,11 @@ The weights live in WEIGHTS and nowhere else; README ("Recommendations") explain
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -47,7 +47,6 @@ QUARTER_DAYS = 90
 FRESH_DAYS = 365
 SATURATION = 50  # downloads at which a usage signal reaches 1 (it grows as a logarithm)
 MAX_LIMIT = 50
-OVERALL_CACHE_SECONDS = 300  # everyone's downloads this quarter may lag by this much
 
 
 @dataclass
@@ -112,45 +111,64 @@ def buyer_read_seconds(asset_ids: list[int]) -> dict[int, float]:
     return {}
 
 
+class _UsageCounts:
+    """Download counts as of the newest download: kept per process and answered again until
+    another download is recorded (one index read tells), so repeated home pages cost nothing
+    and a new download is reflected at once."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, tuple[Any, dict[int, int]]] = {}
+
+    def get(self, key: tuple, compute: Callable[[], dict[int, int]]) -> dict[int, int]:
+        stamp = db.session.scalar(select(func.max(Event.at)).where(Event.type == "download"))
+        kept = self.entries.get(key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        if len(self.entries) >= self.MAX_ENTRIES:
+            self.entries = {}
+        counts = compute()
+        self.entries[key] = (stamp, counts)  # each entry says which download it was as of
+        return counts
+
+
+def _usage_counts() -> _UsageCounts:
+    return current_app.extensions.setdefault("collateral.usage_counts", _UsageCounts())
+
+
 def _deal_downloads(since: datetime, term_ids: list[int], user_id: int) -> dict[int, int]:
     """Downloads per asset since `since`, by others than the user, from the results of a
     search filtered by any of `term_ids` (read from the searches' terms, which are few)."""
     if not term_ids:
         return {}
     download, search = aliased(Event), aliased(Event)
-    return dict(
-        db.session.execute(
-            select(download.asset_id, func.count(func.distinct(download.id)))
-            .select_from(event_term)
-            .join(search, search.id == event_term.c.event_id)
-            .join(download, download.search_event_id == search.id)
-            .where(
-                event_term.c.term_id.in_(term_ids),
-                search.at >= since,
-                download.type == "download",
-                download.at >= since,
-                or_(download.user_id.is_(None), download.user_id != user_id),
-            )
-            .group_by(download.asset_id)
-        ).all()
+    query = (
+        select(download.asset_id, func.count(func.distinct(download.id)))
+        .select_from(event_term)
+        .join(search, search.id == event_term.c.event_id)
+        .join(download, download.search_event_id == search.id)
+        .where(
+            event_term.c.term_id.in_(term_ids),
+            search.at >= since,
+            download.type == "download",
+            download.at >= since,
+            or_(download.user_id.is_(None), download.user_id != user_id),
+        )
+        .group_by(download.asset_id)
     )
+    key = ("deal", since, frozenset(term_ids), user_id)
+    return _usage_counts().get(key, lambda: dict(db.session.execute(query).all()))
 
 
 def _all_downloads(since: datetime) -> dict[int, int]:
-    """Everyone's downloads per asset since `since`. A slow-moving figure that reads many
-    events, so each process keeps it for OVERALL_CACHE_SECONDS."""
-    cache = current_app.extensions.setdefault("collateral.download_counts", {})
-    taken_at, counts = cache.get("quarter", (0.0, None))
-    if counts is None or time.monotonic() - taken_at > OVERALL_CACHE_SECONDS:
-        counts = dict(
-            db.session.execute(
-                select(Event.asset_id, func.count())
-                .where(Event.type == "download", Event.at >= since)
-                .group_by(Event.asset_id)
-            ).all()
-        )
-        cache["quarter"] = (time.monotonic(), counts)
-    return counts
+    """Everyone's downloads per asset since `since`."""
+    query = (
+        select(Event.asset_id, func.count())
+        .where(Event.type == "download", Event.at >= since)
+        .group_by(Event.asset_id)
+    )
+    return _usage_counts().get(("all", since), lambda: dict(db.session.execute(query).all()))
 
 
 def _saturating(count: int) -> float:
@@ -177,7 +195,7 @@ def recommend(actor: Actor, deal: Deal, limit: int = 10) -> list[Recommendation]
             matched[asset_id].add(term_id)
         candidates = candidates.where(Asset.id.in_(list(matched)))
     rows = db.session.execute(candidates).all()
-    since = now - timedelta(days=QUARTER_DAYS)
+    since = datetime.combine(today - timedelta(days=QUARTER_DAYS), datetime.min.time())
     for_deal = _deal_downloads(since, term_ids, actor.user.id)
     overall = _all_downloads(since)
     reading = buyer_read_seconds([r[0] for r in rows])
