@@ -129,9 +129,7 @@ def test_the_star_toggles_in_place_and_the_home_lists_it(api, live_server, page)
     star = page.locator(".result button.star").first
     assert star.get_attribute("aria-pressed") == "false"
     star.click()
-    page.wait_for_function(
-        "document.querySelector('.result button.star').getAttribute('aria-pressed') === 'true'"
-    )
+    page.locator(".result button.star[aria-pressed=true]").wait_for()  # no eval: CSP
     assert page.url.endswith("/?q=kestrel")  # no reload, no navigation
     assert [a["title"] for a in api.get("/api/v1/favourites").get_json()["results"]] == [
         "Kestrel rollout plan"
