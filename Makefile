@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 
-.PHONY: run test test-postgres lint bench clean audit audit-code audit-deps
+.PHONY: run test test-postgres lint bench clean audit audit-code audit-deps page-image-packages
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,25 @@ $(VENV)/installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-run: $(VENV)/installed
+# What page images need from Debian: LibreOffice's converters and the fonts that stand in for
+# Calibri and Cambria. `make run` installs them as root with apt; otherwise it says what to install.
+PAGE_IMAGE_PACKAGES = libreoffice-impress-nogui libreoffice-writer-nogui libreoffice-calc-nogui \
+	fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu
+
+page-image-packages:
+	@if ! command -v soffice >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PAGE_IMAGE_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Slides and Office pages show no images until you install: $(PAGE_IMAGE_PACKAGES)"; \
+	  fi; \
+	fi
+
+run: $(VENV)/installed page-image-packages
 	$(FLASK) demo
 	@echo "Serving the library on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:5000 wsgi:app
+	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:5000 wsgi:app
 
 test: $(VENV)/installed
 	$(BIN)/python -m pytest
@@ -51,6 +66,7 @@ bench: $(VENV)/installed
 	$(BIN)/python bench/transfer.py --megabytes 1024 --rounds 3
 	$(BIN)/python bench/reports.py --events 200000
 	$(BIN)/python bench/index_build.py
+	$(BIN)/python bench/highlight.py
 	$(BIN)/python bench/suggest.py --events 200000
 
 clean:

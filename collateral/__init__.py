@@ -59,4 +59,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_views(app)
     cli.init_app(app)
     app.jinja_env.globals["collateral_version"] = __version__
+    _init_jobs(app)
     return app
+
+
+def _init_jobs(app: Flask) -> None:
+    """The background queue and its jobs: page images, drawn after each upload."""
+    from . import jobs
+    from .services import page_images
+
+    queue = jobs.init_app(app)
+    queue.register(page_images.JOB, page_images.render_version, retries=3, retry_delay=10)
+    queue.sweepers.append(page_images.requeue_pending)

@@ -8,6 +8,7 @@ child module's entry point calls first. Knows nothing of Flask or the models.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -62,20 +63,26 @@ def run_in_child(
     """
     command = [sys.executable, "-m", module, "--memory-mb", str(memory_mb), *arguments]
     with tempfile.TemporaryFile() as stderr:
-        try:
-            # stderr goes to a file so a chatty child cannot fill the parent's memory.
-            done = subprocess.run(
-                command,
-                cwd=_REPO_ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                timeout=timeout_seconds,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            message = f"{task} took longer than {timeout_seconds:g} s."
-            raise ChildFailed(message, exc.stdout or b"") from None
+        # stderr goes to a file so a chatty child cannot fill the parent's memory. The child
+        # leads its own process group, so whatever it starts (LibreOffice) is killed with it.
+        with subprocess.Popen(
+            command,
+            cwd=_REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+        ) as child:
+            try:
+                stdout, _ = child.communicate(timeout=timeout_seconds)
+            except subprocess.TimeoutExpired:
+                _kill_group(child.pid)
+                stdout, _ = child.communicate()
+                message = f"{task} took longer than {timeout_seconds:g} s."
+                raise ChildFailed(message, stdout or b"") from None
+            finally:
+                _kill_group(child.pid)  # no grandchild outlives its parent
+        done = subprocess.CompletedProcess(command, child.returncode, stdout)
         stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - _STDERR_TAIL_BYTES))
         stderr_tail = stderr.read().decode("utf-8", "replace")
     if done.returncode == 0:
@@ -94,6 +101,12 @@ def run_in_child(
         )
     message = f"{task} failed: {worker} exited with code {done.returncode}."
     raise ChildFailed(message, done.stdout)
+
+
+def _kill_group(pid: int) -> None:
+    """Kill every process left in the child's group (none, usually)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def out_of_memory_message(task: str, memory_mb: int) -> str:

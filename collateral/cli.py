@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from tqdm import tqdm
 
 from .errors import ServiceError
 from .models import ROLES
+from .search_index import IndexBusy
 from .services import (
     accounts,
     backup,
@@ -22,6 +24,7 @@ from .services import (
     demo,
     import_plan,
     indexing,
+    page_images,
     setup,
     thumbnails,
 )
@@ -74,6 +77,9 @@ def reindex_command() -> None:
     click.echo(f"Indexed {count} assets.")
     made = thumbnails.make_missing_thumbnails()
     click.echo(f"Made {made} missing thumbnails.")
+    page_images.mark_owed()
+    queued = page_images.requeue_pending(grace=timedelta(0))
+    click.echo(f"Queued {queued} page image jobs.")
 
 
 @click.command("index-sync")
@@ -85,6 +91,17 @@ def index_sync_command() -> None:
     if left:
         raise click.ClickException(f"Applied {applied}; {left} still pending (index busy).")
     click.echo(f"Applied {applied} pending index updates.")
+
+
+@click.command("optimize")
+@with_appcontext
+def optimize_command() -> None:
+    """Merge the search index's segments into one (run it nightly on a busy library)."""
+    try:
+        indexing.optimize_index()
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Merged the search index into one segment.")
 
 
 @click.command("check")
@@ -214,6 +231,21 @@ def version_command() -> None:
     click.echo(f"collateral {__version__}")
 
 
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Jobs run at once.")
+@with_appcontext
+def worker_command(threads: int) -> None:
+    """Run the background jobs (page images) here until stopped, instead of in web processes.
+
+    Set COLLATERAL_JOBS_IN_WEB=false for the web processes when a worker runs.
+    """
+    from flask import current_app
+
+    jobs = current_app.extensions["collateral.jobs"]
+    click.echo(f"Jobs owed and queued again: {jobs.sweep()}")
+    jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
+
+
 def init_app(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -221,11 +253,13 @@ def init_app(app: Flask) -> None:
         create_token_command,
         reindex_command,
         index_sync_command,
+        optimize_command,
         check_command,
         backup_command,
         restore_command,
         demo_command,
         import_command,
         version_command,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -18,6 +18,10 @@ DEFAULTS: dict[str, object] = {
     "EXTRACT_TIMEOUT_SECONDS": 60,
     "EXTRACT_MEMORY_MB": 1024,
     "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
+    # What one file's text puts in the search index: its first characters, up to this many
+    # distinct words. Words past either bound are not searchable; the file is kept whole.
+    "INDEX_MAX_CHARS": 4_000_000,
+    "INDEX_MAX_WORDS": 30_000,
     # How long a write to a SQLite database waits for another worker's write to finish.
     "DATABASE_BUSY_TIMEOUT_SECONDS": 15.0,
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder
@@ -37,6 +41,17 @@ DEFAULTS: dict[str, object] = {
     "REQUIRED_FIELDS": "products,stages",
     # Days ahead in which an owner is told an asset is about to expire.
     "EXPIRY_WARNING_DAYS": 30,
+    # Background jobs: run by a thread in each web process, or (false) by `flask worker` alone.
+    "JOBS_IN_WEB": True,
+    "JOBS_THREADS": 1,  # runner threads per web process
+    "JOBS_PATH": "",  # empty: "jobs.db" in the instance folder (Huey's SQLite storage)
+    # Page images: LibreOffice's program, limits of one render, the width and the page cap.
+    "SOFFICE_PATH": "soffice",
+    "RENDER_TIMEOUT_SECONDS": 120,
+    "RENDER_MEMORY_MB": 2048,
+    "RENDER_ATTEMPTS": 3,  # tries before a render that keeps failing is given up
+    "PAGE_IMAGE_WIDTH": 1280,
+    "MAX_PAGE_IMAGES": 300,  # pages drawn per file; a file claiming more gets the first ones
 }
 
 

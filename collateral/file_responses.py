@@ -12,6 +12,7 @@ from .request_input import acting
 from .services.audit import search_origin
 from .services.collections import ZipDownload
 from .services.downloads import (
+    PageImage,
     Preview,
     open_download,
     open_page_image,
@@ -63,10 +64,10 @@ def send_download(asset_id: int):
     return response
 
 
-def _send_preview(preview: Preview, fingerprint: str):
-    """A JPEG preview; cached for a year when the URL names its content, else revalidated."""
+def _send_preview(preview: Preview | PageImage, fingerprint: str, mimetype: str = "image/jpeg"):
+    """An image; cached for a year when the URL names its content, else revalidated."""
     response = send_file(
-        preview.path, mimetype="image/jpeg", conditional=True, etag=preview.etag, max_age=0
+        preview.path, mimetype=mimetype, conditional=True, etag=preview.etag, max_age=0
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     if fingerprint and preview.etag.startswith(fingerprint):
@@ -81,10 +82,10 @@ def send_thumbnail(asset_id: int):
     return _send_preview(preview, request.args.get("v", ""))
 
 
-def send_page_image(asset_id: int, page_number: int):
-    width = positive_int(request.args.get("width"), "width", 800, 10_000)
-    preview = open_page_image(acting().user, asset_id, page_number, width, _requested_version())
-    return _send_preview(preview, request.args.get("v", ""))
+def send_page_image(asset_id: int, number: int):
+    """A page image drawn by the background jobs (never drawn on request)."""
+    image = open_page_image(acting().user, asset_id, number)
+    return _send_preview(image, request.args.get("v", ""), image.mime_type)
 
 
 def send_zip(download: ZipDownload) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -67,8 +69,14 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """The id flask-login keeps in cookies: "<id>:<session_version>"."""
+        """Who this is, for comparing two loaded users: "<id>:<session_version>"."""
         return f"{self.id}:{self.session_version}"
+
+    def new_session_id(self) -> str:
+        """The id a sign-in keeps in its session and remember cookies (signed by flask-login):
+        "<id>:<session_version>:<issued, Unix seconds>:<random>". The issue time bounds how
+        long the cookies are honoured; the random part makes each sign-in's cookie its own."""
+        return f"{self.get_id()}:{int(time.time())}:{secrets.token_hex(4)}"
 
 
 class Term(db.Model):
@@ -145,6 +153,18 @@ class Version(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     # A JPEG preview in the blob store (first page, embedded thumbnail, or a title card).
     thumbnail_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Images of every page or slide, made by a background job (services/page_images.py):
+    # none (no pages, or no LibreOffice), pending, ready or failed (with the reason).
+    preview_status: Mapped[str] = mapped_column(
+        String(20), default="none", server_default="none", index=True
+    )
+    preview_pages: Mapped[int | None] = mapped_column()  # images made (the cap may stop short)
+    preview_message: Mapped[str | None] = mapped_column(Text)
+    preview_sizes: Mapped[list[list[int]] | None] = mapped_column(JSON)  # [width, height] each
+    preview_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The job drawing the pages: "host:pid" and until when its claim holds.
+    preview_claimed_by: Mapped[str | None] = mapped_column(String(120))
+    preview_claimed_until: Mapped[datetime | None] = mapped_column()
 
     asset: Mapped[Asset] = relationship(back_populates="versions")
     uploaded_by: Mapped[User] = relationship()
@@ -165,11 +185,16 @@ class Page(db.Model):
     @property
     def where(self) -> str:
         """How a person names this part of the file: "page 3", "slide 7", "sheet Q1"."""
-        if self.label == "sheet" and self.name:
-            return f"sheet {self.name}"
-        if self.label == "document":
-            return "document"
-        return f"{self.label} {self.number}"
+        return page_where(self.label, self.name, self.number)
+
+
+def page_where(label: str, name: str | None, number: int) -> str:
+    """How a person names a page of a file (see Page.where), from its columns alone."""
+    if label == "sheet" and name:
+        return f"sheet {name}"
+    if label == "document":
+        return "document"
+    return f"{label} {number}"
 
 
 event_term = db.Table(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .child_process import ChildFailed, is_out_of_memory, limit_child, run_in_child
+from .display_text import BIDI_CONTROLS
 from .readers.results import ENCRYPTED_PDF, damaged_error
 from .zip_limits import check_declared_sizes
 
@@ -61,8 +62,6 @@ _CARD_COLOURS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
 }
 _PLAIN_COLOURS = ((234, 234, 232), (75, 75, 75))
 _CARD_TEXT = (40, 40, 40)
-# An unclosed bidirectional override would reverse the rest of the title; the bare text is enough.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ASCII_PUNCTUATION = str.maketrans({"\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u00df": "ss"})
 _MARGIN = 24
 _TITLE_LINES = 7
@@ -207,7 +206,7 @@ def _clean_title(title: str) -> str:
     return "".join(
         char
         for char in words
-        if unicodedata.category(char) not in ("Cc", "Cs") and char not in _BIDI_CONTROLS
+        if unicodedata.category(char) not in ("Cc", "Cs") and char not in BIDI_CONTROLS
     )[:200]
 
 

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_DERIVED_NAME = re.compile(r"^[a-z0-9-]{1,64}\.(jpg|png)$")
+_DERIVED_NAME = re.compile(r"^[a-z0-9-]{1,64}\.(jpg|png|webp)$")
 TEMP_PREFIX = ".upload-"
 
 

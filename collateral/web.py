@@ -20,6 +20,7 @@ from flask import (
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
@@ -61,8 +62,9 @@ def error_response(status: int, code: str, message: str, extra: dict | None = No
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The user a session or remember cookie names, unless signed out or disabled since."""
-    return user_for_session(session_id)
+    """The user a session or remember cookie names, unless signed out or disabled since, or
+    signed in longer ago than "Keep me signed in" lasts."""
+    return user_for_session(session_id, current_app.config["REMEMBER_COOKIE_DURATION"])
 
 
 def _bearer_user() -> None:
@@ -129,6 +131,16 @@ def _security_headers(response):
     return response
 
 
+def _no_store_by_default(response):
+    """Pages and API answers hold personal data or secrets (a new API token, the users, the
+    audit log's CSV), so no browser or proxy cache may keep them: `no-store` unless the view
+    chose otherwise. Files and page images choose `private` themselves, so a rep's browser
+    revalidates them by ETag; the vendored CSS and JS are the same for everyone."""
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 class BoundedInt(IntegerConverter):
     """`<int:...>` URL parts no larger than a database id, so a huge number is a 404."""
 
@@ -171,6 +183,7 @@ def init_app(app: Flask) -> None:
     if proxies:  # the caller's real address, for the sign-in limits and the audit log
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     login_manager.login_view = "auth.login"
+    login_manager.id_attribute = "new_session_id"  # what login_user keeps in the cookies
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -184,6 +197,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.after_request(_audit_refusal)
     app.after_request(_security_headers)
+    app.after_request(_no_store_by_default)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -216,6 +230,27 @@ def init_app(app: Flask) -> None:
         )
         response.headers["Retry-After"] = str(wait)
         return response
+
+    @app.errorhandler(ParseException)
+    @app.errorhandler(NoMoreData)
+    def unreadable_body(exc: Exception):
+        """gunicorn parses a chunked body only as the app reads it, so a malformed one (a bad
+        chunk size or extension, a bare LF) or a body cut short surfaces here: the client's
+        fault, answered 400 and logged in one line, not a 500 with a traceback."""
+        app.logger.warning(
+            "unreadable request body, answered 400: %s %s: %s: %s",
+            request.method,
+            request.path,
+            exc.__class__.__name__,
+            exc,
+        )
+        db.session.rollback()
+        return error_response(
+            400,
+            "malformed_body",
+            "The request body could not be read (its chunked encoding is malformed or it "
+            "ended early); send it again, with a Content-Length if you can.",
+        )
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):

@@ -214,13 +214,6 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   }
-  // A page image is rendered on the server only when someone opens it.
-  document.querySelectorAll("details.page-image").forEach((details) => {
-    details.addEventListener("toggle", () => {
-      const img = details.querySelector("img[data-src]");
-      if (details.open && img && !img.getAttribute("src")) img.src = img.dataset.src;
-    });
-  });
   enhanceStars();
   enhanceKit();
   enhanceSuggest();

@@ -32,6 +32,8 @@ def app_config(root: Path, database: Path | str) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SESSION_COOKIE_SECURE": False,  # the test client and the browser test speak plain HTTP
         "EXTRACT_TIMEOUT_SECONDS": 60,
+        # Tests run background jobs themselves (`run_jobs`), so results do not race them.
+        "JOBS_IN_WEB": False,
     }
 
 
@@ -78,6 +80,14 @@ def app(tmp_path, template_db):
 
         search_index().close()
         db.engine.dispose()
+
+
+def run_jobs(app, **options) -> int:
+    """Run the queued background jobs now, in this thread; how many ran.
+
+    Tests turn the web processes' job threads off, so what a job does happens here, in order.
+    """
+    return app.extensions["collateral.jobs"].run_until_idle(**options)
 
 
 @pytest.fixture

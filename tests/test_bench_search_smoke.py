@@ -90,3 +90,20 @@ def test_index_build_benchmark_builds_and_times_the_bare_index():
     assert (row["bench"], row["docs"], row["queries"]) == ("index_build", 60, 5)
     assert row["build_s"] > 0 and 0 < row["search_p50_ms"] <= row["search_max_ms"]
     assert "60 docs x 65 words: build" in output
+
+
+def test_highlight_benchmark_times_big_document_searches_and_sign_in(tmp_path):
+    output, rows = run_bench(
+        "highlight.py",
+        *("--assets", "20", "--text-mb", "0.1", "--exports", "2", "--export-mb", "0.05"),
+        *("--requests", "4", "--concurrent", "3", "--rounds-each", "1"),
+        *("--workers", "1", "--threads", "2", "--out", str(tmp_path)),
+    )
+    library = next(r for r in rows if r["bench"] == "highlight_library")
+    assert library["assets"] == library["indexed"] == 23 and library["big"] == 3
+    searches = {r["per_page"]: r for r in rows if r["bench"] == "highlight_search"}
+    assert set(searches) == {20, 100}
+    assert all(r["requests"] == 4 and r["errors"] == 0 for r in searches.values())
+    [load] = [r for r in rows if r["bench"] == "highlight_sign_in_under_load"]
+    assert load["concurrent_searches"] == 3 and load["requests"] >= 1 and load["errors"] == 0
+    assert 0 < load["p50_ms"] <= load["p95_ms"] and "sign-in page, 3 searches at once" in output

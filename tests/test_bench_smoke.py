@@ -64,6 +64,18 @@ def test_the_importer_benchmark_runs(tmp_path):
     assert "speed-up" in output and "office ×3" in output
 
 
+def test_render_benchmark_runs():
+    import shutil
+
+    import pytest
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    _, rows = run_bench("render.py", "--quick", "--slides", "3")
+    assert [(row["what"], row["pages"]) for row in rows] == [("deck", 3)]
+    assert rows[0]["seconds_all"] >= rows[0]["seconds_libreoffice"] > 0
+
+
 def test_suggest_and_recommendations_benchmark_runs():
     output, rows = run_bench(
         "suggest.py",

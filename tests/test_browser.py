@@ -8,7 +8,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, run_jobs
 from tests.factories import make_pdf, make_pptx
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -103,33 +103,32 @@ def test_rep_signs_in_searches_filters_and_downloads(api, live_server, page, tmp
     assert target.read_bytes() == deck
 
 
-def test_rep_sees_thumbnails_and_opens_a_pdf_page_before_downloading(api, live_server, page):
+def test_rep_sees_thumbnails_and_the_pages_of_a_pdf_before_downloading(app, api, live_server, page):
     api.upload(
         make_pdf(["Kestrel rollout plan", "Kestrel timeline and milestones"]),
         "kestrel.pdf",
         title="Kestrel rollout plan",
     )
+    run_jobs(app)
     page.goto(f"{live_server}/login")
     page.fill("input[name=email]", "rep@example.com")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/")
-    page.goto(f"{live_server}/?q=kestrel")
+    page.goto(f"{live_server}/?q=timeline")
     thumb = page.locator(".result img.thumb")
     thumb.wait_for()
     assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
 
-    page.click(".result h2 a")
-    page.wait_for_url("**/assets/*")
-    second = page.locator("#page-2 details.page-image img")
-    assert second.get_attribute("src") is None  # nothing is rendered until asked for
-    with page.expect_response("**/pages/2.jpg*") as rendered:
-        page.click("#page-2 summary")
-    assert rendered.value.status == 200
+    with page.expect_response("**/pages/2.webp*") as drawn:
+        page.click(".result a.where")  # "page 2", where the word is
+    page.wait_for_url("**/assets/*#page-2")
+    assert drawn.value.status == 200
     page.wait_for_function(
-        "() => { const i = document.querySelector('#page-2 details img');"
-        " return i.complete && i.naturalWidth > 0; }"
+        "() => { const i = document.querySelector('#page-2 img.page-image');"
+        " return i.complete && i.naturalWidth === 1280; }"
     )
+    assert page.locator("#page-2 mark").first.inner_text().lower() == "timeline"
 
 
 def test_manager_reads_the_overview_chart_with_no_console_errors(api, live_server, page):

@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -248,3 +251,63 @@ def test_every_disagreement_at_once_is_mended_in_one_repair(app, api, library, r
     code, output = check(runner, "--repair")
     assert code == 0, output
     assert_clean(runner)
+
+
+# A writer that added a document and was killed before its commit, as a gunicorn worker
+# timeout kills one: its segment files and its MAIN.tmp folder stay behind. A rebuild killed
+# before its swap leaves a whole generation folder.
+KILLED_WRITER = """
+import os, signal, sys
+from collateral.search_index import SearchIndex, writing
+index = SearchIndex(sys.argv[1])
+writer = writing.open_writer(index._generations, 5, limitmb=16)
+writer.add_document(asset_id=999, title="half written", body="quokka " * 1000)
+index._generations.new()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def leave_killed_writer(app, age_seconds: float) -> list[Path]:
+    """Run a writer in a child process and kill it; what it left under the index root."""
+    root = Path(app.config["INDEX_ROOT"])
+    before = set(root.rglob("*"))
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(root)], check=False)
+    left = sorted(path for path in set(root.rglob("*")) - before if "WRITELOCK" not in path.name)
+    then = time.time() - age_seconds
+    for path in left:
+        os.utime(path, (then, then))
+    return [path for path in left if path.parent not in left]  # the folders, not their files
+
+
+def test_files_left_by_a_killed_index_writer_are_removed(app, api, library, runner):
+    left = leave_killed_writer(app, BLOB_GRACE_SECONDS + 60)
+    names = {path.name for path in left}
+    assert "MAIN.tmp" in names and any(name.startswith("gen-") for name in names)
+    assert any(name.startswith("MAIN_") for name in names), names
+    code, output = check(runner)
+    assert code == 1
+    assert sorted(lines_of(output, "index-leftover")) == sorted(
+        f"index-leftover: {path} was left in the index folder by an interrupted index writer"
+        for path in left
+    )
+    code, output = check(runner, "--repair")
+    assert code == 0, output
+    assert f"repaired: removed index files left by interrupted writers: {len(left)}" in output
+    assert not any(path.exists() for path in left)
+    assert_clean(runner)
+    # The live index is whole: it finds what it held and takes new documents.
+    assert api.search(q="quokka")["total"] == 1
+    assert api.upload(b"Numbat battlecard", "n.txt", title="Numbat").status_code == 201
+    assert api.search(q="numbat")["total"] == 1
+
+
+def test_young_index_leftovers_and_a_running_writer_are_left_alone(app, library, runner):
+    young = leave_killed_writer(app, 5)
+    assert_clean(runner)  # a writer that started seconds ago may still be running
+    old = leave_killed_writer(app, BLOB_GRACE_SECONDS + 60)
+    # On leaving, Whoosh cancels the writer and removes MAIN.tmp, the killed writers' runs with it.
+    with app.app_context(), search_index().holding_writer_lock(timeout=5):
+        code, output = check(runner, "--repair")
+        assert [path for path in young + old if not path.exists()] == []
+    assert code == 1 and len(lines_of(output, "index-busy")) == 1
+    assert not lines_of(output, "index-leftover")

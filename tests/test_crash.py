@@ -162,7 +162,8 @@ def server(tmp_path_factory):
     log = (root / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", "1", "--worker-class", "sync", "--timeout", "120"]
-        + ["--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        # One thread: gunicorn.conf.py's threads would otherwise make the worker gthread.
+        + ["--threads", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=log,

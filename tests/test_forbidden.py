@@ -16,12 +16,14 @@ API_BY_ID = (
     "/api/v1/assets/{id}",
     "/api/v1/assets/{id}/download",
     "/api/v1/assets/{id}/thumbnail",
+    "/api/v1/assets/{id}/pages",
+    "/api/v1/assets/{id}/pages/1",
 )
 PAGES_BY_ID = (
     "/assets/{id}",
     "/assets/{id}/download",
     "/assets/{id}/thumbnail.jpg",
-    "/assets/{id}/pages/1.jpg",
+    "/assets/{id}/pages/1.webp",
 )
 
 

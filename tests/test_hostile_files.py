@@ -37,6 +37,7 @@ from collateral.previews import make_card, make_thumbnail
 from collateral.readers.pdf import MAX_PAGES
 from collateral.readers.results import UNSAFE_XML
 from collateral.upload_reading import read_upload_in_child
+from tests.conftest import run_jobs
 from tests.corpus import CORPUS, corpus_rows, needs_corpus
 from tests.factories import (
     RawPart,
@@ -924,19 +925,24 @@ def test_html_is_only_ever_served_as_a_sandboxed_attachment(api, route, request_
     assert "sandbox" in policy and "default-src 'none'" in policy
 
 
-def test_previews_of_uploaded_files_are_only_jpeg_images(api):
+def test_previews_of_uploaded_files_are_only_jpeg_or_webp_images(app, api):
     page_id = upload_named(api, HOSTILE_PAGE, "offer.html", title="Hostile page").get_json()["id"]
     pdf_id = upload_named(api, make_pdf(["Pricing for partners"]), "offer.pdf").get_json()["id"]
+    run_jobs(app)
     for url in (
         f"/api/v1/assets/{page_id}/thumbnail",
         f"/assets/{page_id}/thumbnail.jpg",
         f"/api/v1/assets/{pdf_id}/thumbnail",
         f"/assets/{pdf_id}/thumbnail.jpg",
-        f"/assets/{pdf_id}/pages/1.jpg",
+        f"/assets/{pdf_id}/pages/1.webp",
+        f"/api/v1/assets/{pdf_id}/pages/1",
     ):
         served = api.get(url)
         assert served.status_code == 200, url
-        assert served.mimetype == "image/jpeg" and served.data.startswith(JPEG_MAGIC), url
+        if url.endswith("thumbnail") or url.endswith(".jpg"):
+            assert served.mimetype == "image/jpeg" and served.data.startswith(JPEG_MAGIC), url
+        else:
+            assert served.mimetype == "image/webp" and served.data[8:12] == b"WEBP", url
         assert served.headers["X-Content-Type-Options"] == "nosniff"
         Image.open(io.BytesIO(served.data)).verify()  # a picture, nothing else
 

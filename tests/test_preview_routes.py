@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
+from tests.conftest import run_jobs
 from tests.factories import make_pdf, make_pptx
 
 
@@ -120,34 +121,37 @@ def test_search_results_and_the_asset_page_show_the_thumbnail(api, browser):
     assert image_of(response) and "immutable" in response.headers["Cache-Control"]
 
 
-def test_pdf_pages_are_rendered_on_request_and_kept(app, api, browser):
+def test_pdf_pages_are_drawn_in_the_background_and_served_from_the_store(app, api, browser):
     pdf = make_pdf(["Heron page one", "Heron page two"])
     asset = upload(api, pdf, "heron.pdf")
+    assert asset["preview"] == {"status": "pending", "pages": 0, "message": None}
     browser.login("rep")
+    waiting = browser.client.get(f"/assets/{asset['id']}/pages/2.webp")
+    assert waiting.status_code == 404 and b"still being drawn" in waiting.data
+    assert run_jobs(app) == 1
     html = browser.client.get(f"/assets/{asset['id']}").get_data(as_text=True)
     assert html.count('class="page-image"') == 2
-    assert f'data-src="/assets/{asset["id"]}/pages/2.jpg?v=' in html
-    response = fetch(browser.client, f"/assets/{asset['id']}/pages/2.jpg?width=400")
-    picture = image_of(response)
-    assert picture.width == 400
+    assert f'src="/assets/{asset["id"]}/pages/2.webp?v=' in html
+    response = fetch(browser.client, f"/assets/{asset['id']}/pages/2.webp")
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert Image.open(io.BytesIO(response.data)).width == 1280
     with app.app_context():
         from collateral.services.resources import blob_store
 
-        kept = blob_store().derived_path(asset["current_version"]["sha256"], "page-2-w400", ".jpg")
-        assert kept.is_file()
-    again = fetch(browser.client, f"/assets/{asset['id']}/pages/2.jpg?width=400")
-    assert again.data == response.data
-    missing = browser.client.get(f"/assets/{asset['id']}/pages/3.jpg")
-    assert missing.status_code == 404 and b"no page 3" in missing.data
-    odd = browser.client.get(f"/assets/{asset['id']}/pages/1.jpg?width=333")
-    assert odd.status_code == 400 and b"width" in odd.data
+        kept = blob_store().derived_path(
+            asset["current_version"]["sha256"], "page-2-w1280", ".webp"
+        )
+        assert kept.read_bytes() == response.data
+    missing = browser.client.get(f"/assets/{asset['id']}/pages/3.webp")
+    assert missing.status_code == 404 and b"no image of page 3" in missing.data
 
 
-def test_page_images_are_for_pdfs_only(api, browser):
-    asset = upload(api, make_pptx([("Slide words", "", "")]), "deck.pptx")
+def test_a_file_without_pages_has_no_page_images(api, browser):
+    asset = upload(api, b"Plain words", "words.txt")
+    assert asset["preview"] == {"status": "none", "pages": 0, "message": None}
     browser.login("rep")
-    response = browser.client.get(f"/assets/{asset['id']}/pages/1.jpg")
-    assert response.status_code == 404 and b"PDF files only" in response.data
+    response = browser.client.get(f"/assets/{asset['id']}/pages/1.webp")
+    assert response.status_code == 404 and b"no page images" in response.data
 
 
 def test_reindex_makes_missing_thumbnails(app, api, runner):
@@ -177,15 +181,10 @@ def test_a_title_card_follows_a_new_title(api):
     assert described["thumbnail_url"] == renamed["thumbnail_url"]
 
 
-def test_page_images_of_hidden_assets_and_old_versions_are_refused_to_reps(api, browser):
-    from tests.factories import file_field, multipart
-
+def test_page_images_of_hidden_assets_are_refused_to_reps(app, api, browser):
     draft = upload(api, make_pdf(["Secret plan"]), "secret.pdf", status="draft")
     live = upload(api, make_pdf(["Public plan one"]), "public.pdf")
-    data = {"file": file_field(make_pdf(["Public plan two"]), "public.pdf")}
-    api.post(f"/api/v1/assets/{live['id']}/versions", **multipart(data))
+    run_jobs(app)
     browser.login("rep")
-    assert fetch(browser.client, f"/assets/{draft['id']}/pages/1.jpg").status_code == 404
-    old = fetch(browser.client, f"/assets/{live['id']}/pages/1.jpg?version=1")
-    assert old.status_code == 403
-    assert fetch(browser.client, f"/assets/{live['id']}/pages/1.jpg").status_code == 200
+    assert fetch(browser.client, f"/assets/{draft['id']}/pages/1.webp").status_code == 404
+    assert fetch(browser.client, f"/assets/{live['id']}/pages/1.webp").status_code == 200

@@ -160,6 +160,33 @@ def test_top_content(app, history):
     assert 'href="/api/v1/reports/top-assets.csv?limit=5"' in html
 
 
+def test_top_content_marks_assets_a_manager_cannot_open_and_does_not_link_them(app, api):
+    """Drafts and archived assets used in the period keep their rank (the usage happened), with
+    their state shown; only those who may open them get a link."""
+    ids = {}
+    for title, status in (("Live deck", "published"), ("Draft deck", "draft")):
+        response = api.upload(make_pdf([title]), f"{status}.pdf", title=title, status=status)
+        ids[title] = response.get_json()["id"]
+    response = api.upload(make_pdf(["Old deck"]), "old.pdf", title="Old deck")
+    ids["Old deck"] = response.get_json()["id"]
+    for asset_id in ids.values():
+        assert api.get(f"/api/v1/assets/{asset_id}/download", role="marketer").status_code == 200
+    assert api.post(f"/api/v1/assets/{ids['Old deck']}/archive").status_code == 200
+    html = page(app, "manager", "/reports/top")
+    titles = {row[0].split()[0] + " " + row[0].split()[1]: row[0] for row in table_rows(html)}
+    assert titles == {
+        "Live deck": "Live deck",
+        "Draft deck": "Draft deck draft",
+        "Old deck": "Old deck archived",
+    }
+    assert f'href="/assets/{ids["Live deck"]}"' in html
+    for hidden in ("Draft deck", "Old deck"):
+        assert f'href="/assets/{ids[hidden]}"' not in html
+        assert page(app, "manager", f"/assets/{ids[hidden]}", status=404)
+    admin = page(app, "admin", "/reports/top")  # admins may open every asset
+    assert all(f'href="/assets/{asset_id}"' in admin for asset_id in ids.values())
+
+
 def test_unused_content_lists_what_nobody_downloaded(app, history):
     later = (utc_today() + timedelta(days=10)).isoformat()
     html = page(app, "marketer", f"/reports/unused?until={later}&days=2")

@@ -63,6 +63,7 @@ def url_for_rule(rule, ids: dict) -> str:
         "user_id": ids["user_id"],
         "token_id": 1,
         "page_number": 1,
+        "number": 1,
         "kind": "products",
         "filename": "style.css",
     }
@@ -207,3 +208,51 @@ def test_no_get_changes_state(app, client, library, role):
     assert client.get("/logout").status_code == 405
     assert snapshot(app, GET_MAY_WRITE, GET_MAY_CHANGE) == before
     assert client.get("/account").status_code == 200
+
+
+def assert_not_kept_by_caches(response, what) -> None:
+    """`no-store`, except files and page images (private, revalidated or named by content)
+    and the vendored CSS and JS."""
+    cache = {part.strip() for part in response.headers.get("Cache-Control", "").split(",")}
+    if what[-1].startswith("/static/"):
+        assert "no-store" not in cache, what
+    elif response.mimetype in ("image/jpeg", "application/pdf") and response.status_code < 300:
+        assert "private" in cache and "public" not in cache, (what, cache)
+    else:
+        assert "no-store" in cache, (what, response.status_code, cache)
+
+
+@pytest.mark.parametrize("role", [None, "rep", "admin"])
+def test_no_page_or_api_answer_may_be_kept_by_a_cache(app, client, api, library, role):
+    if role:
+        sign_in(client, role)
+    for rule in routes(app, "GET"):
+        path = url_for_rule(rule, library)
+        response = client.get(path)
+        response.get_data()
+        response.close()
+        assert_not_kept_by_caches(response, (role, path))
+        if rule.rule.startswith("/api/"):
+            response = api.get(path, role=role or "rep")
+            assert_not_kept_by_caches(response, ("bearer", role, path))
+
+
+def test_secrets_and_personal_data_are_no_store(app, client, api, library):
+    sign_in(client, "admin")
+    page = client.get("/account").get_data(as_text=True)
+    token_page = client.post(
+        "/account/tokens", data={"label": "CRM", "csrf_token": csrf_token_from(page)}
+    )
+    assert 'class="token"' in token_page.get_data(as_text=True)
+    answers = {
+        "new token": token_page,
+        "users": client.get("/admin/users"),
+        "events.csv": api.get("/api/v1/events.csv", role="manager"),
+        "reports/users.csv": api.get("/api/v1/reports/users.csv", role="manager"),
+        "error": client.get("/assets/999999"),
+    }
+    for what, response in answers.items():
+        assert response.status_code == (404 if what == "error" else 200), what
+        assert response.headers.get("Cache-Control") == "no-store", what
+    download = api.get(f"/api/v1/assets/{library['asset_id']}/download")
+    assert download.headers["Cache-Control"] == "private, no-cache" and download.headers["ETag"]

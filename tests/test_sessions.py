@@ -3,10 +3,12 @@ session at sign-in, passwords and API tokens."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
+from flask_login.utils import decode_cookie, encode_cookie
 from sqlalchemy import select, text
 
 from collateral import create_app
@@ -134,15 +136,61 @@ def test_other_users_sessions_are_untouched_by_a_sign_out(app, client):
     assert signed_in(client)
 
 
-def test_a_session_from_before_session_versions_ends_at_the_next_sign_out(app, client):
+@pytest.mark.parametrize("old_form", ["{id}", "{id}:0"])
+def test_a_session_from_before_issue_times_must_sign_in_again(app, client, old_form):
+    """Ids from before versions ("7") or issue times ("7:0") have no knowable age."""
     with app.app_context():
         rep_id = db.session.scalar(select(User.id).where(User.email == "rep@example.com"))
     with client.session_transaction() as session:
-        session["_user_id"] = str(rep_id)  # the form flask-login used before
-    assert signed_in(client)
-    copied = {"session": client.get_cookie("session").value}
-    sign_out(client)
-    assert not signed_in(replay(app, copied))
+        session["_user_id"] = old_form.format(id=rep_id)
+    assert not signed_in(client)
+    assert sign_in(client).status_code == 302 and signed_in(client)
+
+
+def remember_payload(app, cookie: str) -> str:
+    with app.test_request_context():
+        payload = decode_cookie(cookie)
+    assert payload is not None, "the cookie's signature does not hold"
+    return payload
+
+
+def aged(app, cookie: str, days: float) -> str:
+    """The same remember cookie as if issued `days` earlier, signed as the server signs."""
+    user_id, version, issued, rest = remember_payload(app, cookie).split(":", 3)
+    with app.test_request_context():
+        return encode_cookie(f"{user_id}:{version}:{int(issued) - int(days * 86400)}:{rest}")
+
+
+def test_each_sign_in_gets_its_own_remember_cookie(app):
+    values = set()
+    for _ in range(3):
+        client = app.test_client()
+        sign_in(client, remember=True)
+        values.add(client.get_cookie("remember_token").value)
+    assert len(values) == 3
+
+
+def test_a_remember_cookie_is_refused_once_remember_days_have_passed(app, client):
+    """The browser drops the cookie after COLLATERAL_REMEMBER_DAYS; a copy kept past that
+    (another browser, a backup, a stolen laptop) is refused by the server too."""
+    sign_in(client, remember=True)
+    cookie = client.get_cookie("remember_token").value
+    issued = int(remember_payload(app, cookie).split(":")[2])
+    assert abs(issued - time.time()) < 60
+    days = app.config["REMEMBER_DAYS"]
+    assert signed_in(replay(app, {"remember_token": aged(app, cookie, days - 0.1)}))
+    expired = replay(app, {"remember_token": aged(app, cookie, days + 0.1)})
+    assert not signed_in(expired)
+    assert expired.get_cookie("session") is None or not signed_in(expired)
+
+
+def test_a_session_is_refused_once_remember_days_have_passed(app, client):
+    sign_in(client)
+    with client.session_transaction() as session:
+        user_id, version, issued, rest = session["_user_id"].split(":", 3)
+        days = app.config["REMEMBER_DAYS"]
+        session["_user_id"] = f"{user_id}:{version}:{int(issued) - (days + 1) * 86400}:{rest}"
+    assert not signed_in(client)
 
 
 def test_sign_in_starts_a_new_session(app, client):
@@ -299,3 +347,42 @@ def test_a_revoked_token_stops_at_once_and_last_use_is_kept_and_shown(app, clien
     response = client.get("/api/v1/taxonomy", headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.get_json()["error"]["message"]
+
+
+def change_password(client, keep_tokens: bool | None = None):
+    page = client.get("/account/password").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+    }
+    if keep_tokens:
+        data["keep_tokens"] = "1"
+    response = client.post("/account/password", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    return page, response.get_data(as_text=True)
+
+
+def test_a_password_change_revokes_the_users_api_tokens_unless_kept(app, client, api):
+    """Whoever knew the old password could have made a token: "signed out everywhere" covers
+    tokens too, unless the user ticks the box to keep them for their integrations."""
+    assert api.get("/api/v1/taxonomy", role="rep").status_code == 200
+    sign_in(client)
+    page, after = change_password(client)
+    assert 'name="keep_tokens"' in page and "Keep my API token working" in page
+    assert "your API token was revoked" in after
+    assert api.get("/api/v1/taxonomy", role="rep").status_code == 401
+    assert api.get("/api/v1/taxonomy", role="marketer").status_code == 200  # others' untouched
+    with app.app_context():
+        detail = db.session.scalar(
+            text("select detail from event where type = 'password_changed' order by id desc")
+        )
+    assert '"tokens_revoked": 1' in str(detail) or "'tokens_revoked': 1" in str(detail)
+
+
+def test_a_password_change_keeps_api_tokens_when_asked(client, api):
+    sign_in(client)
+    _, after = change_password(client, keep_tokens=True)
+    assert "Your API token still works" in after
+    assert api.get("/api/v1/taxonomy", role="rep").status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 
 from ..errors import InvalidInput
-from ..file_responses import send_download, send_thumbnail
+from ..file_responses import send_download, send_page_image, send_thumbnail
 from ..permissions import BROWSE, UPLOAD, requires
 from ..request_input import (
     UPLOAD_OPTIONS,
@@ -18,6 +18,7 @@ from ..request_input import (
 )
 from ..services import assets as asset_service
 from ..services.audit import search_origin
+from ..services.downloads import page_listing
 from ..services.search import parse_search_params, search_assets
 from . import api_bp
 from .serializers import asset_json
@@ -114,3 +115,28 @@ def download_asset(asset_id: int):
 @requires(BROWSE)
 def asset_thumbnail(asset_id: int):
     return send_thumbnail(asset_id)
+
+
+@api_bp.get("/assets/<int:asset_id>/pages")
+@requires(BROWSE)
+def asset_pages(asset_id: int):
+    listing = page_listing(acting().user, asset_id)
+    pages = [
+        {
+            **page,
+            "image_url": url_for(
+                "api.asset_page_image",
+                asset_id=asset_id,
+                number=page["number"],
+                v=listing.fingerprint,
+            ),
+        }
+        for page in listing.pages
+    ]
+    return jsonify({"preview": listing.preview, "pages": pages})
+
+
+@api_bp.get("/assets/<int:asset_id>/pages/<int:number>")
+@requires(BROWSE)
+def asset_page_image(asset_id: int, number: int):
+    return send_page_image(asset_id, number)

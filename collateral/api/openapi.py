@@ -20,6 +20,8 @@ from .openapi_schemas import (
     ERROR_TEXT,
     EVENT,
     EVENT_PAGE,
+    PAGE_LIST,
+    PREVIEW,
     REPORT_SCHEMAS,
     SEARCH_RESULT,
     STR_LIST,
@@ -245,6 +247,33 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/v1/assets/{asset_id}/pages": {
+        "get": {
+            "summary": "The images of the current version's pages or slides, and their status",
+            "parameters": [ASSET_ID],
+            "responses": {"200": json_body(ref("PageList")), **error_refs(401, 403, 404)},
+        }
+    },
+    "/api/v1/assets/{asset_id}/pages/{number}": {
+        "get": {
+            "summary": "One page image (WebP), drawn in the background; cacheable, with an ETag",
+            "parameters": [
+                ASSET_ID,
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}},
+                _query("v", {"type": "string"}, "the content tag from image_url; cacheable"),
+                IF_NONE_MATCH,
+            ],
+            "responses": {
+                "200": {
+                    "description": "The page image",
+                    "headers": {"ETag": REQUIRED_HEADER},
+                    "content": {"image/webp": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "304": {"description": "Not modified"},
+                **error_refs(401, 403, 404),
+            },
+        }
+    },
     "/api/v1/assets/{asset_id}/archive": {
         "post": {
             "summary": "Archive (marketers, admins)",
@@ -385,6 +414,8 @@ def openapi_document() -> dict[str, Any]:
             "schemas": {
                 "Asset": ASSET,
                 "Version": VERSION,
+                "Preview": PREVIEW,
+                "PageList": PAGE_LIST,
                 "SearchResult": SEARCH_RESULT,
                 "Event": EVENT,
                 "EventPage": EVENT_PAGE,

@@ -88,6 +88,7 @@ ASSET = {
         "versions",
         "download_url",
         "thumbnail_url",
+        "preview",
     ],
     "properties": {
         "id": {"type": "integer"},
@@ -105,6 +106,38 @@ ASSET = {
         "versions": {"type": "array", "items": ref("Version")},
         "download_url": {"type": "string"},
         "thumbnail_url": NULLABLE_STR,
+        "preview": ref("Preview"),
+    },
+}
+PREVIEW = {
+    "type": "object",
+    "description": "Images of every page or slide of the current version, made in the background",
+    "required": ["status", "pages", "message"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "pending", "failed", "none"]},
+        "pages": {"type": "integer", "minimum": 0},
+        "message": NULLABLE_STR,
+    },
+}
+PAGE_LIST = {
+    "type": "object",
+    "required": ["preview", "pages"],
+    "properties": {
+        "preview": ref("Preview"),
+        "pages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["number", "label", "image_url", "width", "height"],
+                "properties": {
+                    "number": {"type": "integer", "minimum": 1},
+                    "label": {"type": "string"},
+                    "image_url": {"type": "string"},
+                    "width": {"type": "integer"},
+                    "height": {"type": "integer"},
+                },
+            },
+        },
     },
 }
 FACET_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
@@ -129,9 +162,13 @@ SEARCH_RESULT = {
                                 "type": "array",
                                 "items": {
                                     "type": "object",
-                                    "required": ["where", "text"],
+                                    "required": ["where", "page", "text"],
                                     "properties": {
                                         "where": {"type": "string"},
+                                        "page": {
+                                            "type": "integer",
+                                            "description": "the page or slide number",
+                                        },
                                         "text": {"type": "string"},
                                     },
                                 },

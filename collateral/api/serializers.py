@@ -8,6 +8,7 @@ from typing import Any
 from flask import url_for
 
 from ..models import KIND_PLURALS, LIST_TERM_KINDS, Asset, Version
+from ..services.page_images import preview_json
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -56,4 +57,5 @@ def asset_json(asset: Asset) -> dict[str, Any]:
         "versions": [version_json(v) for v in asset.versions],
         "download_url": url_for("api.download_asset", asset_id=asset.id),
         "thumbnail_url": thumbnail_url(asset),
+        "preview": preview_json(current),
     }

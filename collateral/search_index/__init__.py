@@ -11,14 +11,17 @@ per-generation snapshots), ``query_units`` (words, phrases, typo correction), ``
 snippets) and ``index`` (SearchIndex, which ties them together).
 """
 
+from .highlight import FILE_SCAN_CHARS as HIGHLIGHT_FILE_CHARS
 from .index import SearchIndex
-from .schema import FACET_FIELDS, TEXT_FIELDS, document_fingerprint
+from .schema import FACET_FIELDS, TEXT_FIELDS, bounded_body, document_fingerprint
 from .values import SORTS, Hit, IndexBusy, IndexDocument, SearchQuery, SearchResult
 
 __all__ = [
     "FACET_FIELDS",
+    "HIGHLIGHT_FILE_CHARS",
     "SORTS",
     "TEXT_FIELDS",
+    "bounded_body",
     "document_fingerprint",
     "Hit",
     "IndexBusy",

@@ -1,10 +1,18 @@
-"""Highlighting: the pages where the query's words occur most, with marked-up snippets."""
+"""Highlighting: the pages where the query's words occur most, with marked-up snippets.
+
+The cost is bounded whatever the files' size: at most FILE_SCAN_CHARS of one file's text and
+REQUEST_SCAN_CHARS of a page of results are scanned (shared so that small files are scanned
+whole and big ones share the rest), at most MATCHES_PER_PAGE matches are kept per page and at
+most NEW_WORDS_PER_REQUEST distinct words are stemmed. A word past those bounds is still found
+by the search; it is just not shown in context (Elasticsearch's highlighter stops likewise, at
+`index.highlight.max_analyzed_offset`).
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from whoosh.analysis import Analyzer
@@ -15,6 +23,11 @@ from .schema import WORD
 from .searchers import Snapshot
 
 _SNIPPET_CHARS = 200
+# Scanning costs about 0.1 s per million characters (more where the words match often).
+FILE_SCAN_CHARS = 200_000
+REQUEST_SCAN_CHARS = 600_000
+MATCHES_PER_PAGE = 500
+NEW_WORDS_PER_REQUEST = 20_000
 K = TypeVar("K")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -26,7 +39,7 @@ def best_pages_of_each(
     text: str,
     max_pages: int,
     terms: Sequence[str] | None = None,
-) -> dict[K, list[tuple[str, str]]]:
+) -> dict[K, list[tuple[int, str, str]]]:
     """`best_pages` for several files at once: the query is parsed (and corrected) once.
 
     `terms` are the query's words and corrections as a search already found them
@@ -42,11 +55,65 @@ def best_pages_of_each(
     if not stems:
         return {key: [] for key in pages_by_key}
     candidates = _candidate_words(stems)
+    prefixes = _prefixes(stems)
     forms: dict[str, str | None] = {}  # each distinct word is analyzed once, for all files
+    sizes = {key: sum(len(page) for _, page in pages) for key, pages in pages_by_key.items()}
+    budgets = _shares(sizes, min(REQUEST_SCAN_CHARS, FILE_SCAN_CHARS * len(sizes)))
     return {
-        key: best_pages(analyzer, forms, pages, stems, max_pages, candidates)
+        key: best_pages(
+            analyzer,
+            forms,
+            _worth_scanning(pages, prefixes, budgets[key]),
+            stems,
+            max_pages,
+            candidates,
+            prefixes,
+        )
         for key, pages in pages_by_key.items()
     }
+
+
+def _shares(sizes: Mapping[K, int], total: int) -> dict[K, int]:
+    """Characters each file may scan: `total` shared out smallest file first, each taking at
+    most its size, FILE_SCAN_CHARS and an equal share of what is left."""
+    shares: dict[K, int] = {}
+    left = total
+    for done, key in enumerate(sorted(sizes, key=lambda key: sizes[key])):
+        share = min(sizes[key], FILE_SCAN_CHARS, left // (len(sizes) - done))
+        shares[key] = share
+        left -= share
+    return shares
+
+
+def _worth_scanning(
+    pages: Sequence[tuple[str, str]], prefixes: list[str], budget: int
+) -> list[tuple[int, str, str]]:
+    """The pages (numbered by position) that may hold a query word, within `budget` characters.
+
+    A page of plain ASCII text lacking every stem's beginning cannot hold a match, and finding
+    that out costs a thousandth of scanning it, so such pages cost nothing from the budget.
+    The last page scanned is cut between words.
+    """
+    kept = []
+    for number, (where, text) in enumerate(pages):
+        if budget <= 0:
+            break
+        if text.isascii():
+            lowered = text.lower()
+            if not any(prefix in lowered for prefix in prefixes):
+                continue
+        if len(text) > budget:
+            text = text[:budget]
+            space = max(text.rfind(" "), text.rfind("\n"))
+            text = text[:space] if space > 0 else text
+        budget -= len(text)
+        kept.append((number, where, text))
+    return kept
+
+
+def _prefixes(stems: set[str]) -> list[str]:
+    """What every word that may stem to one of `stems` starts with (see _candidate_words)."""
+    return sorted({stem[: max(1, len(stem) - 2)] for stem in stems}, key=len, reverse=True)
 
 
 def _candidate_words(stems: set[str]) -> re.Pattern[str]:
@@ -59,8 +126,7 @@ def _candidate_words(stems: set[str]) -> re.Pattern[str]:
     stemmed exactly, so this only skips work (bar a word glued to the end of a dotted number,
     the "x" of "a.2x", which is no longer found).
     """
-    prefixes = sorted({stem[: max(1, len(stem) - 2)] for stem in stems}, key=len, reverse=True)
-    alternatives = "|".join(re.escape(prefix) for prefix in prefixes)
+    alternatives = "|".join(re.escape(prefix) for prefix in _prefixes(stems))
     return re.compile(
         rf"(?<![^\W_])(?!(?<=[^\W_]\.)\d)(?:(?:{alternatives})[^\W_]*|[^\W_]*[^\x00-\x7f][^\W_]*)(?:\.\d+)*",
         re.IGNORECASE,
@@ -70,30 +136,72 @@ def _candidate_words(stems: set[str]) -> re.Pattern[str]:
 def best_pages(
     analyzer: Analyzer,
     forms: dict[str, str | None],
-    pages: Sequence[tuple[str, str]],
+    pages: Sequence[tuple[int, str, str]],
     stems: set[str],
     max_pages: int,
     candidates: re.Pattern[str] = WORD,
-) -> list[tuple[str, str]]:
-    """The pages where the query's words occur most, best first, with a marked-up snippet.
+    prefixes: Sequence[str] = (),
+) -> list[tuple[int, str, str]]:
+    """The pages where the query's words occur most, best first: each page's number (as
+    given), where it is, and a marked-up snippet.
 
     Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
-    `forms` caches each word's stem across calls; `candidates` finds the words worth stemming.
+    `forms` caches each word's stem across calls; `candidates` finds the words worth stemming,
+    or, in pages of plain ASCII, the words starting with one of `prefixes` (the same words).
     """
     ranked = []
-    for number, (where, page_text) in enumerate(pages):
+    for number, where, page_text in pages:
         matches = []
-        for found in candidates.finditer(page_text):
-            word = found.group().lower()
+        if prefixes and page_text.isascii():
+            words = _ascii_candidates(page_text, prefixes)
+        else:
+            words = ((m.start(), m.end(), m.group()) for m in candidates.finditer(page_text))
+        for start, end, found in words:
+            word = found.lower()
             if word not in forms:
+                if len(forms) >= NEW_WORDS_PER_REQUEST:
+                    continue
                 forms[word] = first_token(analyzer, word)
             if forms[word] in stems:
-                matches.append((found.start(), found.end(), forms[word]))
+                matches.append((start, end, forms[word]))
+                if len(matches) >= MATCHES_PER_PAGE:
+                    break
         if matches:
             distinct = len({stem for _, _, stem in matches})
             ranked.append(((-distinct, -len(matches), number), where, page_text, matches))
     ranked.sort(key=lambda item: item[0])
-    return [(where, _snippet(page, matches)) for _, where, page, matches in ranked[:max_pages]]
+    return [
+        (key[2], where, _snippet(page, matches)) for key, where, page, matches in ranked[:max_pages]
+    ]
+
+
+def _ascii_candidates(text: str, prefixes: Sequence[str]) -> Iterator[tuple[int, int, str]]:
+    """The words of ASCII `text` that start with one of `prefixes`, in order, as the
+    `_candidate_words` regex finds them: (start, end, word).
+
+    str.find runs at memory speed where the regex engine tries every position in Python's
+    slower loop, so a long page where the words are rare costs little.
+    """
+    lowered = text.lower()
+    starts: set[int] = set()
+    for prefix in prefixes:
+        at = lowered.find(prefix)
+        while at >= 0:
+            starts.add(at)
+            at = lowered.find(prefix, at + 1)
+    end = 0
+    for start in sorted(starts):
+        if start < end:
+            continue  # inside the word found before
+        before = lowered[start - 1] if start else " "
+        if before.isalnum():
+            continue  # not the start of a word
+        if before == "." and start > 1 and lowered[start - 2].isalnum() and text[start].isdigit():
+            continue  # the decimals of a dotted number, "2.5"
+        found = WORD.match(text, start)
+        if found:
+            end = found.end()
+            yield start, end, found.group()
 
 
 def _snippet(text: str, matches: list[tuple[int, int, str | None]]) -> str:

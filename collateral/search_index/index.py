@@ -9,7 +9,7 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from . import writing
+from . import leftovers, writing
 from .generations import Generations
 from .highlight import K, best_pages_of_each
 from .schema import new_schema
@@ -71,8 +71,17 @@ class SearchIndex:
         return writing.rebuild(self._generations, documents, timeout=timeout)
 
     def optimize(self, *, timeout: float = 30.0) -> None:
-        """Merge all segments into one."""
+        """Merge all segments into one (changes' own commits leave big segments alone)."""
         writing.optimize(self._generations, timeout=timeout)
+
+    def leftovers(self, *, min_age: float) -> list[Path] | None:
+        """Files and folders killed writers left, at least `min_age` s old; None while a
+        writer holds the lock (then nothing can be told apart from its work in progress)."""
+        return leftovers.find_leftovers(self._generations, min_age)
+
+    def remove_leftovers(self, *, min_age: float) -> list[Path] | None:
+        """Remove what `leftovers` finds, under the writer lock; None while a writer holds it."""
+        return leftovers.remove_leftovers(self._generations, min_age)
 
     # Reading
 
@@ -114,7 +123,8 @@ class SearchIndex:
 
         Snippets are HTML: the page text escaped, matched words wrapped in <mark>.
         """
-        return self.highlight_many({0: pages}, text, max_pages=max_pages)[0]
+        found = self.highlight_many({0: pages}, text, max_pages=max_pages)[0]
+        return [(where, snippet) for _, where, snippet in found]
 
     def highlight_many(
         self,
@@ -123,8 +133,12 @@ class SearchIndex:
         *,
         max_pages: int = 3,
         terms: Sequence[str] | None = None,
-    ) -> dict[K, list[tuple[str, str]]]:
-        """`highlight_pages` for several files (a page of results), parsing the query once.
+    ) -> dict[K, list[tuple[int, str, str]]]:
+        """`highlight_pages` for several files (a page of results), parsing the query once;
+        each page found comes with its position in the file's sequence of pages.
+
+        The pages scanned are bounded per file and per call (see `highlight`), so a page of
+        results costs the same whatever the size of its files.
 
         Pass the search's `SearchResult.query_terms` as `terms` to skip parsing it again.
         """

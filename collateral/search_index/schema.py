@@ -71,6 +71,30 @@ def new_schema() -> fields.Schema:
     )
 
 
+def bounded_body(text: str, max_chars: int, max_words: int) -> str:
+    """The start of `text` that the index takes: at most `max_chars` characters and at most
+    `max_words` distinct words, cut between words.
+
+    Writing a segment costs Whoosh about 0.1 ms per distinct word and field, so a 5 MB export
+    of distinct values held the upload (and, merged, every later one) for minutes; like
+    Lucene's maxFieldLength, words past the bound are not searchable (the file is kept whole).
+    """
+    seen: set[str] = set()
+    end = len(text)
+    for found in WORD.finditer(text, 0, max_chars + 1):
+        if found.end() > max_chars:
+            end = found.start()
+            break
+        seen.add(found.group().lower())
+        if len(seen) > max_words:
+            end = found.start()
+            break
+    else:
+        if len(text) > max_chars:
+            end = max_chars
+    return text[:end]
+
+
 def normalize_tag(tag: str) -> str:
     """Tags match case-insensitively; commas separate tags in the index, so none inside one."""
     return " ".join(tag.replace(",", " ").casefold().split())

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from whoosh import index
+from whoosh.codec.base import Segment
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from .generations import Generations
@@ -17,6 +19,12 @@ from .values import IndexBusy, IndexDocument
 
 log = logging.getLogger(__name__)
 _warned_outdated: set[str] = set()
+# A change's commit merges only the smallest segments, up to this many bytes in all, and only
+# once there are a few of them. Whoosh's own policy merges by document count, so a segment
+# holding one big document (hundreds of thousands of distinct words) was merged again by every
+# later upload, for minutes; big segments wait for `optimize`.
+MERGE_BUDGET_BYTES = 8 * 1024 * 1024
+MERGE_AT_SEGMENTS = 4
 
 
 def open_writer(generations: Generations, timeout: float, limitmb: int = 64) -> SegmentWriter:
@@ -58,7 +66,41 @@ def _writing(
             writer.cancel()
         raise
     if not writer.is_closed:
-        writer.commit(optimize=optimize)
+        if optimize:
+            writer.commit(optimize=True)
+        else:
+            writer.commit(mergetype=merge_small_segments)
+
+
+def segment_sizes(writer: SegmentWriter, segments: list[Segment]) -> dict[str, int]:
+    """The bytes on disk of each segment's files, by segment id (segments are uncompounded)."""
+    sizes = dict.fromkeys((segment.segment_id() for segment in segments), 0)
+    storage = writer.storage
+    for name in storage.list():
+        segment_id = name.partition(".")[0]
+        if segment_id in sizes:
+            sizes[segment_id] += storage.file_length(name)
+    return sizes
+
+
+def merge_small_segments(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
+    """A Whoosh merge policy bounded in cost: merge the smallest segments into the new one,
+    at most MERGE_BUDGET_BYTES of them, once there are MERGE_AT_SEGMENTS; keep the rest."""
+    sizes = segment_sizes(writer, segments)
+    chosen, total = [], 0
+    for segment in sorted(segments, key=lambda segment: sizes[segment.segment_id()]):
+        size = sizes[segment.segment_id()]
+        if total + size > MERGE_BUDGET_BYTES:
+            break
+        chosen.append(segment)
+        total += size
+    if len(chosen) < MERGE_AT_SEGMENTS:
+        return segments
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [segment for segment in segments if segment not in chosen]
 
 
 def apply(

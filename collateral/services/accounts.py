@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..display_text import strip_bidi_controls
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ROLES, ApiToken, User, utcnow
+from ..password_strength import weakness
 from ..permissions import ADMINISTER, roles_with
 from .actor import SYSTEM, Actor
 from .audit import record_event
@@ -30,11 +33,15 @@ def normalise_email(email: str) -> str:
 
 
 def validate_password(password: str) -> None:
-    """Refuse a password shorter than the minimum (400, naming the field)."""
+    """Refuse a password shorter than the minimum, common or repetitive (400, naming the
+    field and saying why)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password: use at least {MIN_PASSWORD_LENGTH} characters.", field="password"
         )
+    reason = weakness(password)
+    if reason:
+        raise InvalidInput(f"password: too easy to guess. {reason}", field="password")
 
 
 def create_user(
@@ -49,14 +56,17 @@ def create_user(
     validate_password(password)
     if find_user(email) is not None:
         raise Conflict(f"A user with the email {email} already exists.", field="email")
-    user = User(
-        email=email, role=role, name=(name or "").strip()[:200], password_hash=_hash(password)
-    )
+    user = User(email=email, role=role, name=_clean_name(name), password_hash=_hash(password))
     db.session.add(user)
     db.session.flush()
     record_event("user_created", actor, email=email, role=role)
     db.session.commit()
     return user
+
+
+def _clean_name(name: str | None) -> str:
+    """A person's name as shown beside others: trimmed, without bidi controls."""
+    return strip_bidi_controls(name or "").strip()[:200]
 
 
 def _hash(password: str) -> str:
@@ -81,20 +91,28 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
     return user
 
 
-def user_for_session(session_id: str) -> User | None:
+def _number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def user_for_session(session_id: str, lifetime: timedelta) -> User | None:
     """The active user a session or remember cookie names, if it is still current.
 
-    The id is "<user id>:<session version>"; a bare id (a session from before versions
-    existed) counts as version 0, so it too dies at the user's next sign-out.
+    The id is "<user id>:<session version>:<issued, Unix seconds>:<random>" (see
+    `User.new_session_id`); it is refused once older than `lifetime`, or when the user signed
+    out everywhere since. An id without an issue time (issued before they were recorded) is
+    refused: its age cannot be known, so its holder signs in once more.
     """
-    user_part, _, version_part = session_id.partition(":")
-    if not (user_part.isascii() and user_part.isdigit() and len(user_part) <= 18):
+    parts = session_id.split(":")
+    if len(parts) != 4:
         return None
-    version_part = version_part or "0"
-    if not (version_part.isascii() and version_part.isdigit() and len(version_part) <= 18):
+    user_id, version, issued = (_number(part) for part in parts[:3])
+    if user_id is None or version is None or issued is None:
         return None
-    user = db.session.get(User, int(user_part))
-    if user is None or not user.active or user.session_version != int(version_part):
+    if time.time() - issued > lifetime.total_seconds():
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
         return None
     return user
 
@@ -112,8 +130,15 @@ def record_logout(actor: Actor) -> None:
     db.session.commit()
 
 
-def change_password(actor: Actor, current_password: str, new_password: str) -> None:
-    """The user's own new password; every other session of theirs ends."""
+def change_password(
+    actor: Actor, current_password: str, new_password: str, *, keep_tokens: bool = False
+) -> int:
+    """The user's own new password; every other session of theirs ends, and their API tokens
+    are revoked unless they choose to keep them. Returns how many tokens were revoked.
+
+    A password is usually changed because someone else may know it, and whoever knew it could
+    have made a token; integrations that must go on are kept by choice, not by default.
+    """
     user = actor.user
     if not check_password_hash(user.password_hash, current_password or ""):
         raise InvalidInput(
@@ -122,8 +147,21 @@ def change_password(actor: Actor, current_password: str, new_password: str) -> N
     validate_password(new_password)
     user.password_hash = _hash(new_password)
     _end_sessions(user)
-    record_event("password_changed", actor, email=user.email)
+    revoked = 0 if keep_tokens else _revoke_all_tokens(user)
+    record_event("password_changed", actor, email=user.email, tokens_revoked=revoked)
     db.session.commit()
+    return revoked
+
+
+def _revoke_all_tokens(user: User) -> int:
+    live = (ApiToken.user_id == user.id) & ApiToken.revoked_at.is_(None)
+    done = db.session.execute(update(ApiToken).where(live).values(revoked_at=utcnow()))
+    return done.rowcount or 0
+
+
+def live_token_count(user: User) -> int:
+    live = (ApiToken.user_id == user.id) & ApiToken.revoked_at.is_(None)
+    return db.session.scalar(select(func.count(ApiToken.id)).where(live))
 
 
 def list_users() -> list[User]:
@@ -160,7 +198,7 @@ def update_user(
             _end_sessions(user)
         user.active = active
     if name is not None:
-        user.name = name.strip()[:200]
+        user.name = _clean_name(name)
     after = {"role": user.role, "active": user.active, "name": user.name}
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes:

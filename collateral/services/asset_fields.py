@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..display_text import strip_bidi_controls
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import KIND_PLURALS, LIST_TERM_KINDS, STATUSES, Asset, Term, User
@@ -56,7 +57,7 @@ def _text(value: Any, name: str, limit: int) -> str:
         raise InvalidInput(f"{name}: must be text.", field=name)
     if "\x00" in value:
         raise InvalidInput(f"{name}: contains a NUL character; remove it.", field=name)
-    value = value.strip()
+    value = strip_bidi_controls(value).strip()
     if len(value) > limit:
         raise InvalidInput(f"{name}: at most {limit} characters.", field=name)
     return value
@@ -71,7 +72,8 @@ def _names(value: Any, name: str) -> list[str]:
         isinstance(v, str) and "\x00" not in v for v in value
     ):
         raise InvalidInput(f"{name}: must be a list of names.", field=name)
-    return [v.strip() for v in value if v.strip()]
+    names = (strip_bidi_controls(v).strip() for v in value)
+    return [name for name in names if name]
 
 
 def _tags(value: Any) -> list[str]:

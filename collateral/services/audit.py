@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from ..display_text import strip_bidi_controls
 from ..extensions import db
 from ..models import MAX_ID, Asset, Event, User, event_term
 from .actor import Actor
@@ -57,8 +58,9 @@ def record_refusal(
 
 
 def normalized_query(text: str) -> str:
-    """A query as reports group it: case-folded, with single spaces."""
-    return " ".join(text.split()).casefold()
+    """A query as reports group it and show it to others: case-folded, with single spaces,
+    without bidi controls."""
+    return " ".join(strip_bidi_controls(text).split()).casefold()
 
 
 def record_search(

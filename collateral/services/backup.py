@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -29,6 +30,7 @@ from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..models import Version, utcnow
 from ..storage import CHUNK_BYTES
+from . import page_images
 from .indexing import rebuild_index
 from .resources import blob_store
 from .thumbnails import make_missing_thumbnails
@@ -349,4 +351,7 @@ def restore_library(src: Path, *, force: bool = False) -> RestoreReport:
     for sha256 in set(store.iter_derived()) - wanted:
         store.delete_derived(sha256)
     indexed = rebuild_index()
+    # Page images are derived, like the index, and not in the backup: the jobs draw them again.
+    page_images.mark_owed()
+    page_images.requeue_pending(grace=timedelta(0))
     return RestoreReport(len(wanted), removed, indexed, make_missing_thumbnails())

@@ -3,13 +3,15 @@
 The database is the truth. A blob is in use when a version names it as its file or its
 thumbnail; anything else in the store is left over (a killed upload, a failed write) and goes.
 The index must hold exactly the assets the database holds, each as `index_document` would
-write it now (compared by fingerprint, so no text is read back from the index).
+write it now (compared by fingerprint, so no text is read back from the index). Files a killed
+index writer left are looked for, and removed, only under the index's writer lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Asset, IndexOutbox, Version
 from ..search_index import document_fingerprint
+from . import page_images
 from .indexing import apply_pending_index_updates, index_document, queue_index_update
 from .indexing import rebuild_index as rebuild_search_index
 from .resources import blob_store, search_index
@@ -227,6 +230,41 @@ def _index_findings(result: CheckResult) -> None:
             )
 
 
+def _index_leftover_findings(result: CheckResult, grace_seconds: float) -> None:
+    leftovers = search_index().leftovers(min_age=grace_seconds)
+    if leftovers is None:
+        result.findings.append(
+            Finding(
+                "index-busy",
+                "index",
+                "the index's writer lock is held, so its leftover files were not looked for "
+                "(check again later)",
+                False,
+            )
+        )
+        return
+    for path in leftovers:
+        result.findings.append(
+            Finding(
+                "index-leftover",
+                str(path),
+                f"{path} was left in the index folder by an interrupted index writer",
+                True,
+            )
+        )
+
+
+def _page_image_findings(result: CheckResult) -> None:
+    for version, problem in page_images.owed_versions():
+        described = f"asset {version.asset_id} version {version.number}"
+        result.findings.append(
+            Finding("page-images-owed", str(version.id), f"{described}: {problem}", True)
+        )
+    needed = page_images.libreoffice_needed()
+    if needed:
+        result.findings.append(Finding("libreoffice-missing", "soffice", needed, False))
+
+
 def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
     """Every disagreement between database, blob store and index (reads every blob in use)."""
     result = CheckResult()
@@ -236,11 +274,13 @@ def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
     _blob_findings(refs, result, grace_seconds)
     _leftover_file_findings(refs, result)
     _index_findings(result)
+    _index_leftover_findings(result, grace_seconds)
+    _page_image_findings(result)
     db.session.rollback()  # end the read transaction: a long check must not hold it
     return result
 
 
-def repair_library(result: CheckResult) -> list[str]:
+def repair_library(result: CheckResult, *, grace_seconds: float = BLOB_GRACE_SECONDS) -> list[str]:
     """Mend what `result` found that can be mended; one line per kind of repair done."""
     store = blob_store()
     done: list[str] = []
@@ -264,6 +304,10 @@ def repair_library(result: CheckResult) -> list[str]:
     for sha256 in derived:
         store.delete_derived(sha256)
     tell(len(derived), "removed page images of files no longer used")
+    if result.of_kind("index-leftover"):
+        # Found again under the writer lock: only what is still provably unused goes.
+        removed = search_index().remove_leftovers(min_age=grace_seconds)
+        tell(len(removed or []), "removed index files left by interrupted writers")
     if result.of_kind("index-outdated"):
         tell(rebuild_search_index(), "rebuilt the index, assets")
     else:
@@ -278,4 +322,7 @@ def repair_library(result: CheckResult) -> list[str]:
         tell(apply_pending_index_updates(rounds=1_000_000), "applied index updates")
     if result.of_kind("missing-thumbnail"):
         tell(make_missing_thumbnails(), "drew missing thumbnails")
+    if result.of_kind("page-images-owed"):
+        page_images.mark_owed()
+        tell(page_images.requeue_pending(grace=timedelta(0)), "queued page image jobs")
     return done

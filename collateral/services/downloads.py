@@ -1,23 +1,22 @@
-"""Files a user may fetch: a version's file, its thumbnail, and a PDF's rendered pages."""
+"""Files a user may fetch: a version's file, its thumbnail, and the images of its pages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
-
-from ..errors import Forbidden, InvalidInput, NotFound, Unreadable
+from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import Asset, User, Version
+from ..page_images import IMAGE_MIME
 from ..permissions import READ_OLD_VERSIONS, can
-from ..previews import PageImageUnavailable, page_image_in_child
 from .actor import Actor
 from .assets import get_asset
 from .audit import record_event
+from .page_images import page_image_path, page_key, page_label, preview_json
 from .resources import blob_store
 
-PAGE_IMAGE_WIDTHS = (400, 800, 1200)
 MISSING_FILE = "The file is missing from the store; an admin can run `flask check`."
 
 
@@ -90,34 +89,51 @@ def open_thumbnail(user: User, asset_id: int, version_number: int | None = None)
     return Preview(path, version.thumbnail_sha256)
 
 
-def open_page_image(
-    user: User, asset_id: int, page_number: int, width: int, version_number: int | None = None
-) -> Preview:
-    """A PDF page rendered as a JPEG, made once in a limited child process and then kept."""
-    if width not in PAGE_IMAGE_WIDTHS:
-        allowed = ", ".join(map(str, PAGE_IMAGE_WIDTHS))
-        raise InvalidInput(f"width: must be one of {allowed}.", field="width")
-    version = visible_version(user, asset_id, version_number)
-    if version.kind != "pdf":
-        raise NotFound("Page images are made for PDF files only; the text is on the asset page.")
-    if version.page_count is None or not 1 <= page_number <= version.page_count:
-        raise NotFound(f"The file has no page {page_number}.")
-    store = blob_store()
-    key = f"page-{page_number}-w{width}"
-    cached = store.derived_path(version.blob_sha256, key, ".jpg")
-    if not cached.is_file():
-        source = store.path_for(version.blob_sha256)
-        if not source.is_file():
-            raise NotFound(MISSING_FILE)
-        try:
-            image = page_image_in_child(
-                source,
-                page_number,
-                width,
-                timeout_seconds=float(current_app.config["EXTRACT_TIMEOUT_SECONDS"]),
-                memory_mb=int(current_app.config["EXTRACT_MEMORY_MB"]),
+@dataclass
+class PageImage:
+    path: Path
+    etag: str
+    mime_type: str
+
+
+@dataclass
+class PageListing:
+    preview: dict[str, Any]
+    pages: list[dict[str, Any]]  # number, label, width, height
+    fingerprint: str  # names the file the images were drawn from, for cacheable URLs
+
+
+def page_listing(user: User, asset_id: int) -> PageListing:
+    """The images of the current version's pages, for a user who may see the asset."""
+    version = visible_version(user, asset_id, None)
+    pages = []
+    if version.preview_status == "ready":
+        for number, size in enumerate(version.preview_sizes or [], start=1):
+            pages.append(
+                {
+                    "number": number,
+                    "label": page_label(version, number),
+                    "width": size[0],
+                    "height": size[1],
+                }
             )
-        except PageImageUnavailable as exc:
-            raise Unreadable(str(exc)) from exc
-        store.put_derived(version.blob_sha256, key, ".jpg", image)
-    return Preview(cached, f"{version.blob_sha256[:32]}-{key}")
+    return PageListing(preview_json(version), pages, version.blob_sha256[:16])
+
+
+def open_page_image(user: User, asset_id: int, number: int) -> PageImage:
+    """A drawn page of the current version; never drawn on request (the jobs draw them all)."""
+    version = visible_version(user, asset_id, None)
+    if version.preview_status != "ready":
+        reason = {
+            "pending": "The page images are still being drawn; try again in a minute.",
+            "failed": f"The page images could not be drawn: {version.preview_message}",
+        }.get(version.preview_status, "This file has no page images.")
+        raise NotFound(reason)
+    sizes = version.preview_sizes or []
+    if not 1 <= number <= len(sizes):
+        raise NotFound(f"There is no image of page {number}: the file has {len(sizes)}.")
+    width = sizes[number - 1][2]
+    path = page_image_path(version.blob_sha256, number, width)
+    if not path.is_file():
+        raise NotFound("The page image is missing; an admin can run `flask check --repair`.")
+    return PageImage(path, f"{version.blob_sha256[:32]}-{page_key(number, width)}", IMAGE_MIME)

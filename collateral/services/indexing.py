@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..models import LIST_TERM_KINDS, Asset, IndexOutbox, Version
-from ..search_index import IndexBusy, IndexDocument
+from ..search_index import IndexBusy, IndexDocument, bounded_body
 from .pages import text_of_version
 from .resources import search_index
 
@@ -44,7 +44,11 @@ def index_document(asset: Asset) -> IndexDocument:
         asset_id=asset.id,
         title=asset.title,
         description=asset.description or "",
-        body=current_text(version),
+        body=bounded_body(
+            current_text(version),
+            int(current_app.config["INDEX_MAX_CHARS"]),
+            int(current_app.config["INDEX_MAX_WORDS"]),
+        ),
         filename=version.original_filename if version else "",
         tags=list(asset.tags or []),
         products=ids["product"],
@@ -153,6 +157,12 @@ def _all_documents() -> Iterator[IndexDocument]:
         for asset in batch:
             yield index_document(asset)
         db.session.expunge_all()  # keep memory flat on a large library
+
+
+def optimize_index() -> None:
+    """Merge the index's segments into one: changes' own commits never merge big segments, so
+    a library holding big documents gathers segments until this runs (`flask optimize`)."""
+    search_index().optimize(timeout=float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"]) * 6)
 
 
 def rebuild_index() -> int:

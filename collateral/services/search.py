@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
-from ..models import FULL_ASSET, STATUSES, TERM_KINDS, Asset, Page, User
+from ..models import FULL_ASSET, STATUSES, TERM_KINDS, Asset, User
 from ..permissions import SEE_DRAFTS, can, can_view_asset
 from ..query_params import positive_int
-from ..search_index import FACET_FIELDS, SORTS, SearchQuery
+from ..search_index import FACET_FIELDS, HIGHLIGHT_FILE_CHARS, SORTS, SearchQuery
 from .actor import Actor
 from .assets import today_utc
 from .audit import record_search
+from .pages import page_starts_of_versions
 from .resources import search_index
 from .taxonomy import resolve_terms, term_names_by_id
 
@@ -40,7 +41,7 @@ class SearchParams:
 class SearchItem:
     asset: Asset
     score: float | None
-    highlights: list[dict[str, str]]
+    highlights: list[dict[str, str | int]]
 
 
 @dataclass
@@ -91,10 +92,12 @@ def _visible_statuses(user: User, params: SearchParams) -> tuple[str, ...]:
 
 def _highlights(
     assets: dict[int, Asset], query_text: str, terms: list[str]
-) -> dict[int, list[dict[str, str]]]:
+) -> dict[int, list[dict[str, str | int]]]:
     """Where in each asset's current version the words occur, from the text in the database.
 
     `terms` are the words (and corrections) the search found, so the query is parsed once.
+    Only the start of each page that highlighting may scan is read (HIGHLIGHT_FILE_CHARS,
+    cut by the database), so a page of results holding big files costs little more to load.
     """
     if not query_text.strip() or not assets:
         return {}
@@ -104,15 +107,18 @@ def _highlights(
         if version is not None and version.has_text:
             version_of[version.id] = asset.id
     pages: dict[int, list[tuple[str, str]]] = {}
+    numbers: dict[int, list[int]] = {}
     if version_of:
-        rows = db.session.scalars(
-            select(Page).where(Page.version_id.in_(version_of)).order_by(Page.number)
-        )
-        for page in rows:
-            pages.setdefault(version_of[page.version_id], []).append((page.where, page.text))
+        for start in page_starts_of_versions(version_of, HIGHLIGHT_FILE_CHARS):
+            asset_id = version_of[start.version_id]
+            pages.setdefault(asset_id, []).append((start.where, start.text))
+            numbers.setdefault(asset_id, []).append(start.number)
     found = search_index().highlight_many(pages, query_text, terms=terms)
     return {
-        asset_id: [{"where": where, "text": text} for where, text in marks]
+        asset_id: [
+            {"where": where, "page": numbers[asset_id][position], "text": text}
+            for position, where, text in marks
+        ]
         for asset_id, marks in found.items()
     }
 

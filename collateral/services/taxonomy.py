@@ -11,6 +11,7 @@ from collections.abc import Collection
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..display_text import strip_bidi_controls
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import KIND_PLURALS, KIND_SINGULARS, TERM_KINDS, Asset, Term, asset_term
@@ -87,7 +88,7 @@ def name_key(name: str) -> str:
 
 
 def clean_term_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(strip_bidi_controls(name or "").split())
     if not name:
         raise InvalidInput("name: give the term a name.", field="name")
     if len(name) > MAX_NAME_LENGTH:

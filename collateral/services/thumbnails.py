@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Asset, Version
+from ..page_images import OFFICE_KINDS
 from ..previews import thumbnail_in_child
 from .resources import blob_store
 
@@ -26,8 +27,8 @@ def redraw_thumbnail(asset: Asset) -> str | None:
     Returns the previous thumbnail's SHA-256, for the caller to forget after its commit.
     """
     version = asset.current_version
-    if version is None:
-        return None
+    if version is None or (version.preview_status == "ready" and version.kind in OFFICE_KINDS):
+        return None  # the first slide or page is the thumbnail: no title on it to follow
     source = blob_store().path_for(version.blob_sha256)
     if not source.is_file():
         return None

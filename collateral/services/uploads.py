@@ -10,6 +10,7 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import or_, select
 
+from ..display_text import strip_bidi_controls
 from ..errors import DuplicateFile, InvalidInput, TooLarge, Unreadable, UnsupportedType
 from ..extensions import db
 from ..extract import Extraction
@@ -17,6 +18,7 @@ from ..filetypes import ACCEPTED_EXTENSIONS, UnsafeFile, UnsupportedFileType, de
 from ..models import Asset, Page, User, Version, utcnow
 from ..storage import BlobTooLarge
 from ..upload_reading import read_upload_in_child
+from .page_images import initial_preview
 from .resources import blob_store
 
 MAX_FILENAME = 255
@@ -44,7 +46,7 @@ def clean_note(note: object) -> str:
         return ""
     if not isinstance(note, str) or "\x00" in note:
         raise InvalidInput("note: must be text without NUL characters.", field="note")
-    note = note.strip()
+    note = strip_bidi_controls(note).strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"note: at most {MAX_NOTE} characters.", field="note")
     return note
@@ -213,6 +215,7 @@ def build_version(asset: Asset, number: int, stored: StoredFile, user: User, not
         note=note,
         thumbnail_sha256=stored.thumbnail_sha256,
     )
+    version.preview_status, version.preview_message = initial_preview(stored.kind)
     version.pages = [
         Page(number=p.number, label=p.label, name=p.name, text=p.text.replace("\x00", ""))
         for p in extraction.pages

@@ -9,6 +9,7 @@ def register_views(app: Flask) -> None:
     from .auth import auth_bp
     from .care import care_bp
     from .collections import collections_bp
+    from .health import health_bp
     from .library import library_bp
     from .manage import manage_bp
     from .reports import reports_bp
@@ -22,5 +23,6 @@ def register_views(app: Flask) -> None:
         admin_bp,
         account_bp,
         reports_bp,
+        health_bp,
     ):
         app.register_blueprint(blueprint)

@@ -118,7 +118,11 @@ def logout():
 
 
 def _password_page(status: int = 200):
-    page = render_template("auth/password.html", min_length=accounts.MIN_PASSWORD_LENGTH)
+    page = render_template(
+        "auth/password.html",
+        min_length=accounts.MIN_PASSWORD_LENGTH,
+        live_tokens=accounts.live_token_count(current_user),
+    )
     return page, status
 
 
@@ -132,8 +136,11 @@ def change_password():
         flash("The new password and its confirmation differ; type them again.", "error")
         return _password_page(400)
     try:
-        accounts.change_password(
-            acting(), form.get("current_password", ""), form.get("new_password", "")
+        revoked = accounts.change_password(
+            acting(),
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            keep_tokens=form.get("keep_tokens") == "1",
         )
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -143,5 +150,17 @@ def change_password():
     user = current_user._get_current_object()
     session.clear()
     login_user(user, remember=remember)
-    flash("Your password is changed; you were signed out everywhere else.", "success")
+    flash(_password_changed_message(revoked, accounts.live_token_count(user)), "success")
     return redirect(url_for("account.profile"))
+
+
+def _password_changed_message(revoked: int, kept: int) -> str:
+    """What a password change ended, and what goes on."""
+    message = "Your password is changed; you were signed out everywhere else"
+    if revoked:
+        tokens = "API token was" if revoked == 1 else f"{revoked} API tokens were"
+        return f"{message}, and your {tokens} revoked: create new ones below for scripts."
+    if kept:
+        tokens = "API token still works" if kept == 1 else f"{kept} API tokens still work"
+        return f"{message}. Your {tokens}: revoke any you do not recognise below."
+    return message + "."

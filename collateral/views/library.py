@@ -14,9 +14,11 @@ from ..services.audit import search_origin
 from ..services.collections import own_collections
 from ..services.favourites import favourite_ids
 from ..services.home import home_page
+from ..services.page_images import preview_json
 from ..services.pages import pages_of_version
 from ..services.search import parse_search_params, search_assets
 from ..services.taxonomy import offered_terms
+from .marks import mark_words
 from .reports import asset_page_usage
 
 library_bp = Blueprint("library", __name__)
@@ -53,11 +55,17 @@ def asset(asset_id: int):
     item = view_asset(acting(), asset_id, origin)
     version = item.current_version
     pages = pages_of_version(version.id) if version is not None else []
+    words = request.args.get("q", "")[:200]
     return render_template(
         "library/asset.html",
         asset=item,
         version=version,
         pages=pages,
+        marked={page.number: mark_words(page.text[:20000], words) for page in pages}
+        if words.strip()
+        else {},
+        preview=preview_json(version),
+        text_beside_images=version is not None and version.kind in ("pdf", "pptx", "odp"),
         old_versions_allowed=can(current_user, READ_OLD_VERSIONS),
         missing=missing_fields(item) if can(current_user, UPLOAD) else [],
         page_limit=PAGE_LIMIT,
@@ -80,7 +88,7 @@ def thumbnail(asset_id: int):
     return send_thumbnail(asset_id)
 
 
-@library_bp.get("/assets/<int:asset_id>/pages/<int:page_number>.jpg")
+@library_bp.get("/assets/<int:asset_id>/pages/<int:page_number>.webp")
 @requires(BROWSE)
 def page_image(asset_id: int, page_number: int):
     return send_page_image(asset_id, page_number)

@@ -6,10 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
 from ..models import LIST_TERM_KINDS, User, utcnow
-from ..permissions import AUDIT, READ_PEOPLE, READ_USAGE, can, requires
+from ..permissions import AUDIT, READ_PEOPLE, READ_USAGE, can, can_view_asset, requires
 from ..query_params import MAX_PAGE, positive_int
 from ..services import reports
 from ..services.audit_log import list_events, parse_event_filters
@@ -113,7 +114,12 @@ def overview():
 @requires(READ_PEOPLE)
 def top():
     p, form = _period(request.args)
-    return _page("reports/top.html", form, _csv_url("top-assets"), rows=reports.top_assets(p))
+    rows = reports.top_assets(p)
+    # Drafts, archived and expired assets keep their place (the usage happened, and the totals
+    # must add up), marked, and linked only for those who may open them.
+    today = utcnow().date()
+    openable = {row.asset.id for row in rows if can_view_asset(current_user, row.asset, today)}
+    return _page("reports/top.html", form, _csv_url("top-assets"), rows=rows, openable=openable)
 
 
 @reports_bp.get("/unused")
