@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request, send_file
+from urllib.parse import quote
+
+from flask import Response, request, send_file
 
 from .models import MAX_ID
 from .query_params import positive_int
 from .request_input import acting
 from .services.audit import search_origin
+from .services.collections import ZipDownload
 from .services.downloads import (
     PageImage,
     Preview,
@@ -83,3 +86,15 @@ def send_page_image(asset_id: int, number: int):
     """A page image drawn by the background jobs (never drawn on request)."""
     image = open_page_image(acting().user, asset_id, number)
     return _send_preview(image, request.args.get("v", ""), image.mime_type)
+
+
+def send_zip(download: ZipDownload) -> Response:
+    """A zip written while it is sent (no length known beforehand), as an attachment."""
+    ascii_name = download.filename.encode("ascii", "replace").decode().replace('"', "_")
+    response = Response(download.chunks, mimetype="application/zip", direct_passthrough=True)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(download.filename)}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

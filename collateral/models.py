@@ -109,7 +109,8 @@ class Asset(db.Model):
     current_version_number: Mapped[int] = mapped_column(default=1)
     download_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the newest change is how search suggestions know their lexicon is stale.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     owner: Mapped[User] = relationship()
     content_type: Mapped[Term | None] = relationship()
@@ -274,6 +275,55 @@ class IndexOutbox(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(index=True)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Collection(db.Model):
+    """A user's ordered set of assets (a call kit); a featured one is shown to every rep."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    featured: Mapped[bool] = mapped_column(default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    items: Mapped[list[CollectionItem]] = relationship(
+        order_by="CollectionItem.position", cascade="all, delete-orphan"
+    )
+
+
+class CollectionItem(db.Model):
+    """One asset in a collection, at a position (0 first); an asset is in a collection once."""
+
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collection.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    asset: Mapped[Asset] = relationship()
+
+
+class Favourite(db.Model):
+    """An asset a user starred, to find it again from the home page."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DealPreference(db.Model):
+    """The deal a user last picked on the home page (term ids), remembered for next time."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    term_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Everything an asset's page or JSON shows, loaded in a few queries instead of one per row.

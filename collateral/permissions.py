@@ -19,7 +19,7 @@ from .errors import Forbidden, NotSignedIn
 from .models import ROLES
 
 if TYPE_CHECKING:
-    from .models import Asset, Share, User
+    from .models import Asset, Collection, Share, User
 
 
 class Capability(StrEnum):
@@ -36,6 +36,7 @@ class Capability(StrEnum):
     ASSIGN_OWNERS = "assign_owners"  # give an asset to another owner
     ADMINISTER = "administer"  # users and the taxonomy
     SEE_ALL_SHARES = "see_all_shares"  # every rep's links to buyers, their visits; revoke them
+    FEATURE_COLLECTIONS = "feature_collections"  # mark a collection featured, for every rep
 
 
 BROWSE = Capability.BROWSE
@@ -49,6 +50,7 @@ AUDIT = Capability.AUDIT
 ASSIGN_OWNERS = Capability.ASSIGN_OWNERS
 ADMINISTER = Capability.ADMINISTER
 SEE_ALL_SHARES = Capability.SEE_ALL_SHARES
+FEATURE_COLLECTIONS = Capability.FEATURE_COLLECTIONS
 
 EVERYONE = frozenset(ROLES)
 
@@ -65,6 +67,7 @@ GRANTS: dict[Capability, frozenset[str]] = {
     ASSIGN_OWNERS: frozenset({"admin"}),
     ADMINISTER: frozenset({"admin"}),
     SEE_ALL_SHARES: frozenset({"manager", "admin"}),
+    FEATURE_COLLECTIONS: frozenset({"marketer", "admin"}),
 }
 assert set(GRANTS) == set(Capability), "every capability is granted to some roles"
 
@@ -131,3 +134,16 @@ def can_see_share(user: User, share: Share) -> bool:
 def can_manage_share(user: User, share: Share) -> bool:
     """Changing a link (expiry, passcode, download, title) is for its sender and admins."""
     return share.created_by_id == user.id or can(user, ADMINISTER)
+
+
+def can_view_collection(user: User, collection: Collection) -> bool:
+    """Its owner sees a collection; everyone sees a featured one."""
+    return collection.featured or collection.owner_id == user.id
+
+
+def can_edit_collection(user: User, collection: Collection) -> bool:
+    """Its owner changes a collection; a featured one is also (and only) changed by those who
+    may feature collections, since every rep sees it."""
+    if collection.featured:
+        return can(user, FEATURE_COLLECTIONS)
+    return collection.owner_id == user.id

@@ -29,6 +29,14 @@ def asset_id(app, api):
     return response.get_json()["id"]
 
 
+def collection_of(api, role, asset_id) -> int:
+    """A collection of the role's own (the rep's for an anonymous caller), holding the asset."""
+    body = {"title": f"Kit of {role}", "assets": [asset_id]}
+    response = api.post("/api/v1/collections", role=role or "rep", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 def share_for(api, role, asset_id) -> int:
     """A link made by `role` (each role sees its own), or any id for the signed-out."""
     if role is None:
@@ -39,6 +47,8 @@ def share_for(api, role, asset_id) -> int:
 
 
 def api_request(api, role, method, path, asset_id):
+    if "{collection}" in path:
+        path = path.replace("{collection}", str(collection_of(api, role, asset_id)))
     share = share_for(api, role, asset_id) if "{share}" in path else None
     path = path.format(id=asset_id, share=share)
     if method == "GET":
@@ -47,6 +57,12 @@ def api_request(api, role, method, path, asset_id):
         return api.patch(path, role=role, json={"title": "Changed"})
     if method == "PATCH":
         return api.patch(path, role=role, json={"description": "changed"})
+    if method == "PUT":
+        return api.client.put(path, headers=api.headers(role))
+    if method == "DELETE":
+        return api.client.delete(path, headers=api.headers(role))
+    if path == "/api/v1/collections":
+        return api.post(path, role=role, json={"title": "New kit"})
     if path == "/api/v1/shares":
         return api.post(path, role=role, json={"assets": [asset_id]})
     if path == "/api/v1/notifications/read":
@@ -81,6 +97,17 @@ API_RULES = [
     ("POST", "/api/v1/shares/{share}/revoke", SHARE),
     ("GET", "/api/v1/notifications", SHARE),
     ("POST", "/api/v1/notifications/read", SHARE),
+    ("POST", "/api/v1/collections", SHARE),
+    ("GET", "/api/v1/collections", SHARE),
+    ("GET", "/api/v1/collections/{collection}", SHARE),
+    ("PATCH", "/api/v1/collections/{collection}", SHARE),
+    ("DELETE", "/api/v1/collections/{collection}", SHARE),
+    ("GET", "/api/v1/collections/{collection}/download", SHARE),
+    ("PUT", "/api/v1/assets/{id}/favourite", BROWSE),
+    ("DELETE", "/api/v1/assets/{id}/favourite", BROWSE),
+    ("GET", "/api/v1/favourites", BROWSE),
+    ("GET", "/api/v1/recommendations", BROWSE),
+    ("GET", "/api/v1/suggest", BROWSE),
     ("GET", "/api/v1/events", AUDIT),
     ("GET", "/api/v1/events.csv", AUDIT),
     *[
@@ -125,6 +152,7 @@ def test_every_api_route_is_in_the_matrix_and_the_spec(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
             path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
+            path = path.replace("<int:collection_id>", "{collection}")
             path = path.replace("<int:number>", "1")
             path = path.replace("<int:share_id>", "{share}")
             routes |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
@@ -135,6 +163,7 @@ def test_every_api_route_is_in_the_matrix_and_the_spec(app):
             m.upper(),
             p.replace("{asset_id}", "{id}")
             .replace("{kind}", "products")
+            .replace("{collection_id}", "{collection}")
             .replace("{number}", "1")
             .replace("{share_id}", "{share}"),
         )
@@ -186,6 +215,17 @@ PAGE_RULES = [
     ("POST", "/admin/taxonomy/{term}/retire", ADMINISTER),
     ("POST", "/admin/taxonomy/{term}/restore", ADMINISTER),
     ("POST", "/admin/taxonomy/{term}/merge", ADMINISTER),
+    ("POST", "/assets/{id}/favourite", BROWSE),
+    ("POST", "/deal", BROWSE),
+    ("GET", "/collections", SHARE),
+    ("POST", "/collections", SHARE),
+    ("POST", "/collections/add", SHARE),
+    ("GET", "/collections/{collection}", SHARE),
+    ("POST", "/collections/{collection}", SHARE),
+    ("POST", "/collections/{collection}/delete", SHARE),
+    ("POST", "/collections/{collection}/items/{id}/move", SHARE),
+    ("POST", "/collections/{collection}/items/{id}/remove", SHARE),
+    ("GET", "/collections/{collection}/download", SHARE),
     ("GET", "/account", BROWSE),
     ("POST", "/account/tokens", BROWSE),
     ("GET", "/reports/events", AUDIT),
@@ -245,6 +285,18 @@ def page_form(path, role, terms=None, asset_id=None):
         return {"asset": str(asset_id)}
     if path.startswith("/shares/") and not path.endswith("/revoke"):
         return {"title": f"Changed by {role}"}
+    if path.endswith("/favourite"):
+        return {"starred": "1"}
+    if path == "/deal":
+        return {"product": "Atlas CRM"}
+    if path == "/collections":
+        return {"title": f"Kit by {role}"}
+    if path == "/collections/add":
+        return {"asset_id": str(asset_id), "collection": "new", "title": "Added"}
+    if path.endswith("/move"):
+        return {"direction": "down"}
+    if path.startswith("/collections/") and path.count("/") == 2:
+        return {"title": "Renamed kit", "description": ""}
     return {}
 
 
@@ -253,6 +305,8 @@ def page_form(path, role, terms=None, asset_id=None):
 def test_page_role_matrix(app, client, api, asset_id, role, method, path, capability):
     allowed = roles_with(capability)
     terms = product_ids(app)
+    if "{collection}" in path:
+        path = path.replace("{collection}", str(collection_of(api, role, asset_id)))
     share = share_for(api, role, asset_id) if "{share}" in path else None
     path = path.format(term=terms["Beacon Analytics"], id=asset_id, user=1, page=1, share=share)
     if role:
@@ -288,7 +342,7 @@ def test_every_page_route_is_in_the_matrix(app):
         path = rule.rule.replace("<int:asset_id>", "{id}").replace("<int:user_id>", "{user}")
         path = path.replace("<int:token_id>", "{token}").replace("<int:page_number>", "{page}")
         path = path.replace("<int:term_id>", "{term}").replace("<int:share_id>", "{share}")
-        path = path.replace("<token>", "{link}")
+        path = path.replace("<token>", "{link}").replace("<int:collection_id>", "{collection}")
         pages |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     covered = {(m, p) for m, p, _ in PAGE_RULES + UNCALLED_PAGE_RULES} | PUBLIC_PAGES
     assert pages == covered
@@ -298,7 +352,7 @@ def _route_path(rule) -> str:
     path = rule.rule.replace("<int:asset_id>", "{id}").replace("<kind>", "products")
     path = path.replace("<int:user_id>", "{user}").replace("<int:token_id>", "{token}")
     path = path.replace("<int:page_number>", "{page}").replace("<int:term_id>", "{term}")
-    path = path.replace("<int:number>", "1")
+    path = path.replace("<int:number>", "1").replace("<int:collection_id>", "{collection}")
     return path.replace("<int:share_id>", "{share}").replace("<token>", "{link}")
 
 

@@ -74,3 +74,22 @@ def test_render_benchmark_runs():
     _, rows = run_bench("render.py", "--quick", "--slides", "3")
     assert [(row["what"], row["pages"]) for row in rows] == [("deck", 3)]
     assert rows[0]["seconds_all"] >= rows[0]["seconds_libreoffice"] > 0
+
+
+def test_suggest_and_recommendations_benchmark_runs():
+    output, rows = run_bench(
+        "suggest.py",
+        *("--assets", "60", "--events", "3000", "--users", "20", "--queries", "20"),
+        *("--rounds", "1"),
+    )
+    timed = {row["bench"]: row for row in rows}
+    assert set(timed) == {
+        "suggest",
+        "recommendations",
+        "recommendations_after_download",
+        "suggest_cold",
+    }
+    assert timed["suggest"]["assets"] == 60 and timed["suggest"]["requests"] == 20
+    assert timed["recommendations"]["events"] == 3000
+    assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in timed.values())
+    assert "suggest p95" in output

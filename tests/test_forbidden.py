@@ -157,3 +157,28 @@ def test_the_audit_log_shows_forbidden_attempts_to_managers(api):
     assert listed["total"] == 1
     (row,) = listed["events"]
     assert row["user"] == "marketer@example.com" and row["detail"]["status"] == 403
+
+
+@pytest.mark.parametrize("state", ["draft", "archived", "expired"])
+def test_starring_a_hidden_asset_is_the_same_404_and_is_audited(app, api, client, state):
+    """The routes that change something about an asset by its id: the star, by API and page."""
+    asset_id = upload_hidden(api, state)
+    for method in (api.client.put, api.client.delete):
+        response = method(f"/api/v1/assets/{asset_id}/favourite", headers=api.headers("rep"))
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
+    sign_in(client, "rep")
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    response = client.post(
+        f"/assets/{asset_id}/favourite", data={"csrf_token": token, "starred": "1"}
+    )
+    assert response.status_code == 404 and SECRET_WORDS.encode() not in response.data
+    events = forbidden_events(app)
+    assert [(e.detail["method"], e.detail["path"]) for e in events] == [
+        ("PUT", f"/api/v1/assets/{asset_id}/favourite"),
+        ("DELETE", f"/api/v1/assets/{asset_id}/favourite"),
+        ("POST", f"/assets/{asset_id}/favourite"),
+    ]
+    assert {e.asset_id for e in events} == {asset_id}

@@ -44,6 +44,9 @@ def library(app, api):
     assert response.status_code == 201
     asset_id = response.get_json()["id"]
     share = api.post("/api/v1/shares", role="rep", json={"assets": [asset_id]}).get_json()
+    kit = {"title": "Launch kit", "assets": [asset_id], "featured": True}
+    collection = api.post("/api/v1/collections", role="marketer", json=kit)
+    assert collection.status_code == 201
     with app.app_context():
         term = list_terms("product")[0].id
     return {
@@ -52,12 +55,14 @@ def library(app, api):
         "user_id": 1,
         "share_id": share["id"],
         "link": share["url"].rsplit("/s/", 1)[1],
+        "collection_id": collection.get_json()["id"],
     }
 
 
 def url_for_rule(rule, ids: dict) -> str:
     values = {
         "asset_id": ids["asset_id"],
+        "collection_id": ids["collection_id"],
         "term_id": ids["term_id"],
         "user_id": ids["user_id"],
         "token_id": 1,

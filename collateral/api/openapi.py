@@ -11,6 +11,7 @@ from ..models import KIND_PLURALS, STATUSES
 from ..search_index import SORTS
 from ..services.asset_fields import LIST_FIELDS
 from . import api_bp
+from .openapi_home import HOME_PATHS, HOME_SCHEMAS
 from .openapi_schemas import (
     ASSET,
     ASSET_EXAMPLE,
@@ -453,6 +454,7 @@ REPORTS = {
         "What buyers read of shared links: per asset, and per deck seconds per page",
     ),
 }
+PATHS.update(HOME_PATHS)
 CSV_BODY = {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
 for _name, (_who, _schema, _extra, _summary) in REPORTS.items():
     PATHS[f"/api/v1/reports/{_name}"] = {
@@ -504,6 +506,7 @@ def openapi_document() -> dict[str, Any]:
                 "Error": ERROR,
                 **REPORT_SCHEMAS,
                 **SHARE_SCHEMAS,
+                **HOME_SCHEMAS,
             },
             "responses": {
                 f"E{code}": _error_response(code, text) for code, text in ERROR_TEXT.items()

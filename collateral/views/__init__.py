@@ -9,6 +9,7 @@ def register_views(app: Flask) -> None:
     from .auth import auth_bp
     from .buyer import buyer_bp
     from .care import care_bp
+    from .collections import collections_bp
     from .health import health_bp
     from .library import library_bp
     from .manage import manage_bp
@@ -20,6 +21,7 @@ def register_views(app: Flask) -> None:
         library_bp,
         manage_bp,
         care_bp,
+        collections_bp,
         admin_bp,
         account_bp,
         reports_bp,

@@ -11,6 +11,9 @@ from ..request_input import acting
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
 from ..services.audit import search_origin
+from ..services.collections import own_collections
+from ..services.favourites import favourite_ids
+from ..services.home import home_page
 from ..services.page_images import preview_json
 from ..services.pages import pages_of_version
 from ..services.search import parse_search_params, search_assets
@@ -28,14 +31,20 @@ def search():
     params = parse_search_params(request.args)
     outcome = search_assets(acting(), params)
     attention = None
-    if can(current_user, UPLOAD) and not (params.q or params.filters or params.tags):
+    unfiltered = not (params.q or params.filters or params.tags)
+    if can(current_user, UPLOAD) and unfiltered:
         attention = attention_counts(current_user, today_utc())
+    # The home sections sit above the unfiltered list; any query or filter is a plain search.
+    home = home_page(acting()) if unfiltered and params.page == 1 else None
     return render_template(
         "library/search.html",
         outcome=outcome,
         params=params,
         terms=offered_terms(include_retired=True),
         attention=attention,
+        home=home,
+        starred=favourite_ids(current_user, [i.asset.id for i in outcome.items]),
+        my_collections=own_collections(acting()),
     )
 
 
@@ -62,6 +71,8 @@ def asset(asset_id: int):
         page_limit=PAGE_LIMIT,
         search_id=origin,
         usage=asset_page_usage(current_user, asset_id),
+        starred=favourite_ids(current_user, [asset_id]),
+        my_collections=own_collections(acting()),
     )
 
 
