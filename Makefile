@@ -35,10 +35,10 @@ run: $(VENV)/installed page-image-packages
 	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:5000 wsgi:app
 
 test: $(VENV)/installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
 
 test-postgres: $(VENV)/installed
-	bash scripts/with_postgres.sh $(BIN)/python -m pytest
+	bash scripts/with_postgres.sh $(BIN)/python -m pytest --durations=20
 
 lint: $(VENV)/installed
 	$(BIN)/ruff check .
