@@ -9,8 +9,8 @@ starts (the page-image store renders them ahead of time; this benchmark measures
 A few visits to warm both workers up are not measured either. Then `--buyers` simulated
 buyers, spread over the links and arriving over the first `--ramp` seconds (default: half the
 run, at most 60), each load the buyer's page and every page image of their link, and send a
-beacon every 5 s naming the page they are on and the seconds since their last beacon, until
-`--seconds` have passed.
+beacon every 5 s naming the page they are on and the seconds since their last beacon, for
+`--seconds` from their arrival (then a last beacon, as a browser sends when the tab closes).
 
 Checks: no request failed; no beacon lost (for every visit, the seconds stored equal the
 seconds sent); and the targets: beacon p95 <= 50 ms, page HTML p95 <= 100 ms, page image
@@ -312,19 +312,28 @@ def server_times(access: Path, since_line: int) -> dict[str, list[float]]:
     return found
 
 
-def run_buyers(port: int, plans: list, start_at: float, seconds: float) -> dict:
-    """One client process: its share of the buyers, each in a thread; the figures back."""
+def run_buyers(port: int, plans: list, start_at: float, ramp: float, stay: float) -> dict:
+    """One client process: its share of the buyers, each in a thread; the figures back.
+
+    Each buyer stays `stay` seconds from their arrival, so they leave spread out as they came:
+    had they all left at the end of the run, their last beacons (a browser sends one as the tab
+    closes) would arrive in one burst no real audience makes, and measure only its queue.
+    """
     time.sleep(max(0.0, start_at - time.time()))
     results = Results()
-    until = time.monotonic() + seconds
+    began = time.monotonic()
     threads = [
-        threading.Thread(target=buyer, args=(port, link, delay, until, results), daemon=True)
+        threading.Thread(
+            target=buyer,
+            args=(port, link, delay, began + delay + stay, results),
+            daemon=True,
+        )
         for link, delay in plans
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=seconds + 120)
+        thread.join(timeout=ramp + stay + 120)
     return {"times": results.times, "errors": results.errors, "sent": results.sent}
 
 
@@ -378,7 +387,8 @@ def main() -> int:
             groups = [plans[i :: args.clients] for i in range(args.clients)]
             with multiprocessing.get_context("fork").Pool(args.clients) as pool:
                 parts = pool.starmap(
-                    run_buyers, [(port, group, time.time() + 1.0, args.seconds) for group in groups]
+                    run_buyers,
+                    [(port, group, time.time() + 1.0, ramp, args.seconds) for group in groups],
                 )
             results = Results()
             for part in parts:
