@@ -76,6 +76,14 @@ def test_an_expired_assets_alert_names_it_without_a_link_a_rep_cannot_open(app, 
     assert "was archived" in page and f'href="/assets/{deck}' not in page
 
 
+def age_notifications(app, days=1):
+    """Make every notification so far `days` older: a digest sends what came before its hour."""
+    with app.app_context():
+        for row in db.session.scalars(select(Notification)):
+            row.at -= timedelta(days=days)
+        db.session.commit()
+
+
 def read_in_the_app(app, role):
     with app.app_context():
         user = find_user(f"{role}@example.com")
@@ -108,6 +116,7 @@ def test_the_daily_digest_is_sent_once_to_who_wants_it(digest_app, api, browser,
     )
     superseded(api, deck, "New 2027 prices", "rep", "manager", "admin")
     read_in_the_app(digest_app, "admin")  # nothing left to send the admin
+    age_notifications(digest_app)
     assert run_jobs(digest_app) >= 1  # page images, and the one digest the sweep queued
     (recipients, message), *more = inbox.wait_for(1)
     time.sleep(0.3)
@@ -125,6 +134,10 @@ def test_the_daily_digest_is_sent_once_to_who_wants_it(digest_app, api, browser,
         assert send_digest(rep.id, today) == "nothing"
     superseded(api, deck, "Typo fixed")
     read_in_the_app(digest_app, "admin")
+    with digest_app.app_context():
+        # Today's digest is sent: what comes after today's hour waits for tomorrow's.
+        assert queue_due_digests() == 0
+    age_notifications(digest_app)
     with digest_app.app_context():
         # A second worker with today's job in hand: the day is claimed, nothing is sent.
         assert send_digest(rep.id, today) == "already sent"
@@ -156,9 +169,9 @@ def test_before_the_hour_or_without_mail_no_digest_is_queued(app, api):
         assert queue_due_digests() == 0  # no mail settings
         app.config.update(SMTP_URL="smtp://127.0.0.1:9", MAIL_FROM="library@example.com")
         app.config["DIGEST_HOUR"] = 7
-        early = datetime.combine(utcnow().date(), datetime.min.time()).replace(hour=6)
-        assert queue_due_digests(early) == 0
-        assert queue_due_digests(early.replace(hour=7)) == 1
+        tomorrow = datetime.combine(utcnow().date() + timedelta(days=1), datetime.min.time())
+        assert queue_due_digests(tomorrow.replace(hour=6)) == 0
+        assert queue_due_digests(tomorrow.replace(hour=7)) == 1
 
 
 def test_a_refused_digest_gives_its_day_back(app, api):
@@ -167,6 +180,7 @@ def test_a_refused_digest_gives_its_day_back(app, api):
     superseded(api, deck, "New prices", "rep")
     with app.app_context():
         rep = find_user("rep@example.com")
-        outcome = send_digest(rep.id, utcnow().date().isoformat())
+        tomorrow = utcnow().date() + timedelta(days=1)
+        outcome = send_digest(rep.id, tomorrow.isoformat())
         assert outcome.startswith("failed: ")
         assert db.session.scalar(select(func.count()).select_from(NotificationDigest)) == 0

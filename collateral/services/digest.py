@@ -1,5 +1,7 @@
-"""The daily digest: once a day, each user with unread notifications not yet in a digest gets
-one email summing them up (unless they opted out on their profile page).
+"""The daily digest: once a day, from DIGEST_HOUR (UTC), each user with unread notifications
+from before that hour not yet in a digest gets one email summing them up (unless they opted
+out on their profile page). What comes later in the day waits for the next day's digest, so a
+digest never repeats what the user was just told (a "link opened" mail, say).
 
 The background jobs' sweep queues a job per user who is owed one (`queue_due_digests`); the
 job claims the user's digest of the day by inserting its (user, day) row, unique, before
@@ -11,7 +13,7 @@ claim and the send loses that day's email (at most once: the notifications stay 
 from __future__ import annotations
 
 import smtplib
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask import current_app
 from sqlalchemy import delete, exists, func, select, update
@@ -40,6 +42,11 @@ def _digested_up_to(user_id: int) -> int:
     )
 
 
+def _cutoff(config, day: date) -> datetime:
+    """The moment a day's digest is due: what came before it is in that day's digest."""
+    return datetime.combine(day, time(hour=int(config["DIGEST_HOUR"])))
+
+
 def queue_due_digests(now: datetime | None = None) -> int:
     """The sweep: from DIGEST_HOUR (UTC) on, queue the digest of each user who wants one, has
     unread notifications newer than their last digest and had none today. One query for all
@@ -61,6 +68,7 @@ def queue_due_digests(now: datetime | None = None) -> int:
     owed = exists().where(
         Notification.user_id == User.id,
         Notification.read.is_(False),
+        Notification.at < _cutoff(config, today),
         Notification.id > func.coalesce(last.c.up_to, 0),
     )
     due = db.session.scalars(
@@ -114,6 +122,7 @@ def send_digest(user_id: int, day: str) -> str:
     unread = (
         Notification.user_id == user_id,
         Notification.read.is_(False),
+        Notification.at < _cutoff(config, date.fromisoformat(day)),
         Notification.id > _digested_up_to(user_id),
     )
     total = db.session.scalar(select(func.count()).where(*unread))
