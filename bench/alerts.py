@@ -11,8 +11,9 @@ favourites, collections, and buyers' visits with time per page. Timed, in this p
 - `new_version`: `alerts.notify_new_version` for the 50 most downloaded assets and 50 others,
   each in a transaction rolled back afterwards (so each finds the same users); with how many
   notifications each wrote;
-- `expiry_sweep_first`: the first sweep, which tells the users of every asset that expired
-  (the generated library's expired assets were never told), then `expiry_sweep_idle`: the
+- `expiry_sweep_first`: the first sweeps (batches of `alerts.SWEEP_BATCH`), which tell the
+  users of every asset that expired (the generated library's expired assets were never told),
+  then `expiry_sweep_idle`: the
   sweep when nothing is due, as it runs every minute;
 - `buyer_read_seconds`: summing a quarter of buyers' time per page, as the home page's
   recommendations do at most once a minute per process.
@@ -215,7 +216,10 @@ def main() -> None:
                 }
             ]
             started = time.perf_counter()
-            told = alerts.notify_expired_assets()
+            told = batch = alerts.notify_expired_assets()
+            while batch:
+                batch = alerts.notify_expired_assets()
+                told += batch
             first = (time.perf_counter() - started) * 1000
             notes = db.session.scalar(select(func.count()).select_from(Notification))
             rows.append(

@@ -162,3 +162,20 @@ def test_archiving_tells_its_users_but_not_the_archivist(app, api, people, deck)
     assert api.post(f"/api/v1/assets/{deck}/archive").status_code == 200  # twice: told once
     alerts = told(app, "archived")
     assert set(alerts) == {people[n] for n in ("downloader", "sharer", "collector", "starrer")}
+
+
+def test_a_sweep_tells_a_bounded_batch_and_the_next_the_rest(app, api, people, monkeypatch):
+    from collateral.services import alerts
+
+    ids = []
+    for n in range(3):
+        response = api.upload(make_pdf([f"Deck {n}"]), f"d{n}.pdf", title=f"Deck {n}")
+        ids.append(response.get_json()["id"])
+        assert api.get(f"/api/v1/assets/{ids[-1]}/download", role="downloader").status_code == 200
+    monkeypatch.setattr(alerts, "SWEEP_BATCH", 2)
+    with app.app_context():
+        for asset_id in ids:
+            db.session.get(Asset, asset_id).expires_at = utcnow().date() - timedelta(days=1)
+        db.session.commit()
+        assert [notify_expired_assets() for _ in range(3)] == [2, 1, 0]
+    assert notifications(api, "downloader")["unread"] == 3
