@@ -69,6 +69,7 @@ bench: $(VENV)/installed
 	$(BIN)/python bench/highlight.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/suggest.py --events 200000
+	$(BIN)/python bench/alerts.py --events 200000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

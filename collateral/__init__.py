@@ -65,12 +65,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_jobs(app: Flask) -> None:
     """The background queue and its jobs: page images, drawn after each upload; the mail that
-    tells a link's sender it was opened."""
+    tells a link's sender it was opened; the sweep that tells users an asset they used has
+    expired; the daily digest of unread notifications."""
     from . import jobs
-    from .services import page_images, share_mail
+    from .services import alerts, digest, page_images, share_mail
 
     queue = jobs.init_app(app)
     queue.register(page_images.JOB, page_images.render_version, retries=3, retry_delay=10)
     queue.sweepers.append(page_images.requeue_pending)
     queue.register(share_mail.JOB, share_mail.mail_job, retries=3, retry_delay=10)
     queue.sweepers.append(share_mail.requeue_unsent_mail)
+    queue.sweepers.append(alerts.notify_expired_assets)
+    queue.register(digest.JOB, digest.digest_job, retries=3, retry_delay=60)
+    queue.sweepers.append(digest.queue_due_digests)

@@ -62,6 +62,11 @@ DEFAULTS: dict[str, object] = {
     # Mail ("your link was opened"): smtp://host:port; empty sends no mail.
     "SMTP_URL": "",
     "MAIL_FROM": "",
+    # The daily digest of unread notifications is sent from this hour (UTC) on, once a day.
+    "DIGEST_HOUR": 7,
+    # The library's address as people open it (https://collateral.example.com/), for the links
+    # in mail that background jobs send; empty: that mail carries no links.
+    "PUBLIC_URL": "",
 }
 
 

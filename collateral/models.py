@@ -10,6 +10,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy import event as sa_event
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -63,6 +64,8 @@ class User(UserMixin, db.Model):
     # Part of the id kept in session and remember cookies; raising it (sign-out, disable,
     # new password) makes every cookie issued before worthless, wherever it was copied.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The daily email summing up unread notifications (opt-out on the profile page).
+    daily_digest: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
@@ -105,7 +108,8 @@ class Asset(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     content_type_id: Mapped[int | None] = mapped_column(ForeignKey("term.id"))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    expires_at: Mapped[date | None] = mapped_column()
+    # Indexed: the expiry sweep looks for dates just passed every minute.
+    expires_at: Mapped[date | None] = mapped_column(index=True)
     current_version_number: Mapped[int] = mapped_column(default=1)
     download_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -118,6 +122,10 @@ class Asset(db.Model):
     versions: Mapped[list[Version]] = relationship(
         back_populates="asset", order_by="Version.number", cascade="all, delete-orphan"
     )
+
+    # The expiry date whose passing its users were told of (services/alerts.py): the sweep
+    # tells them once per date; a new date set later is told again when it passes.
+    expiry_notified_for: Mapped[date | None] = mapped_column()
 
     def terms_of(self, kind: str) -> list[Term]:
         """The asset's terms of one taxonomy kind, in display order."""
@@ -425,3 +433,18 @@ class Notification(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     asset_id: Mapped[int | None] = mapped_column()
     share_id: Mapped[int | None] = mapped_column()
+
+
+class NotificationDigest(db.Model):
+    """One day's digest email of one user: the notifications up to `last_notification_id`
+    are in it. The unique (user, day) row is claimed before sending, so two workers or a
+    restart never send a day's digest twice."""
+
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    day: Mapped[date] = mapped_column()
+    last_notification_id: Mapped[int] = mapped_column()
+    count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

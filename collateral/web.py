@@ -310,6 +310,18 @@ def init_app(app: Flask) -> None:
             """Templates ask by capability name: `user_can('upload')`."""
             return can(current_user, capability)
 
+        def unread_notifications() -> int | None:
+            """The bell's count, read only by pages that draw the bell; None when the
+            database cannot say (an error page must still render)."""
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from .services.notifications import unread_count
+
+            try:
+                return unread_count(current_user)
+            except SQLAlchemyError:
+                return None
+
         def url_with(**changes) -> str:
             """This page's URL with some query parameters changed (None removes one)."""
             args = request.args.copy()
@@ -323,6 +335,7 @@ def init_app(app: Flask) -> None:
 
         return {
             "user_can": user_can,
+            "unread_notifications": unread_notifications,
             "url_with": url_with,
             "today": datetime.now(UTC).date(),
             "accept_attr": ",".join("." + ext for ext in ACCEPTED_EXTENSIONS),

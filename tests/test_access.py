@@ -228,6 +228,9 @@ PAGE_RULES = [
     ("GET", "/collections/{collection}/download", SHARE),
     ("GET", "/account", BROWSE),
     ("POST", "/account/tokens", BROWSE),
+    ("POST", "/account/digest", BROWSE),
+    ("GET", "/notifications", SHARE),
+    ("POST", "/notifications/read", SHARE),
     ("GET", "/reports/events", AUDIT),
     ("GET", "/reports/", READ_USAGE),
     ("GET", "/reports/top", READ_PEOPLE),
@@ -287,6 +290,10 @@ def page_form(path, role, terms=None, asset_id=None):
         return {"title": f"Changed by {role}"}
     if path.endswith("/favourite"):
         return {"starred": "1"}
+    if path == "/notifications/read":
+        return {"all": "1"}
+    if path == "/account/digest":
+        return {"daily_digest": "1"}
     if path == "/deal":
         return {"product": "Atlas CRM"}
     if path == "/collections":

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.factories import make_docx, make_pdf
+from tests.factories import file_field, make_docx, make_pdf, multipart
 from tests.test_browser import live_server, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -96,6 +96,25 @@ def test_rep_builds_a_kit_from_results_reorders_it_by_keyboard_and_downloads_it(
     for title in expected:
         content, name = files[title]
         assert archive.read(name) == content
+
+    # Shared as one link; when a document in it gets a new version, the bell says so.
+    page.click("#share-kit")
+    page.fill("input[name=recipient]", "cfo@acme.example")
+    page.click("text=Make the link")
+    page.wait_for_url("**/shares/*")
+    data = {"file": file_field(make_pdf(["Acme pricing 2027"]), "pricing-2027.pdf"), "note": "2027"}
+    response = api.post(f"/api/v1/assets/{ids['Acme pricing sheet']}/versions", **multipart(data))
+    assert response.status_code == 201
+    page.reload()
+    bell = page.locator("#bell")
+    assert bell.get_attribute("aria-label") == "Notifications, 1 unread"
+    bell.click()
+    page.wait_for_url("**/notifications")
+    message = page.inner_text(".notification .message")
+    assert message.startswith("The “Acme pricing sheet” you sent to cfo@acme.example")
+    page.click("text=Mark all read")
+    page.wait_for_url("**/notifications")
+    assert page.locator("#bell").get_attribute("aria-label") == "Notifications, 0 unread"
 
 
 def test_the_search_box_suggests_and_answers_the_keyboard(api, live_server, page):  # noqa: F811

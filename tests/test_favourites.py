@@ -63,3 +63,20 @@ def test_the_star_form_works_without_script_and_the_home_lists_favourites_and_re
     # A query turns the home into a plain search page.
     searched = browser.client.get("/?q=atlas").get_data(as_text=True)
     assert 'id="favourites-heading"' not in searched
+
+
+def test_sending_an_asset_in_a_link_counts_as_using_it(app, api):
+    from collateral.services.accounts import find_user
+    from collateral.services.favourites import recently_used
+
+    viewed, shared, both = (upload(api, t) for t in ("Atlas deck", "Beacon case", "Cobalt card"))
+    assert api.get(f"/api/v1/assets/{viewed}", role="rep").status_code == 200
+    # One link to two assets: no single asset is audited, yet both were used.
+    response = api.post("/api/v1/shares", role="rep", json={"assets": [shared, both]})
+    assert response.status_code == 201
+    assert api.post("/api/v1/shares", role="manager", json={"assets": [viewed]}).status_code == 201
+    with app.app_context():
+        recent = recently_used(find_user("rep@example.com"))
+        assert {a.title for a in recent} == {"Atlas deck", "Beacon case", "Cobalt card"}
+        assert recent[-1].title == "Atlas deck"  # viewed before the link was made
+        assert [a.title for a in recently_used(find_user("manager@example.com"))] == ["Atlas deck"]

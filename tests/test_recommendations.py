@@ -1,6 +1,8 @@
 """Recommendations for the deal: ranked by fit, by what colleagues downloaded for deals with the
 same terms, and by use; with reasons; only what a rep may send."""
 
+import re
+
 import pytest
 
 from tests.factories import make_pdf
@@ -93,3 +95,32 @@ def test_the_home_page_remembers_the_deal_and_shows_what_fits(api, browser):
     assert '<option value="Healthcare" selected>' in deal
     bad = browser.post("/deal", {"industry": "Atlantis"})
     assert bad.status_code == 400 and "not in the taxonomy" in bad.get_data(as_text=True)
+
+
+def test_how_long_buyers_read_raises_an_asset_and_says_so(app, api, client):
+    from tests.test_shares import make_share, token_of
+    from tests.test_shares_beacons import age_visit, send
+
+    long_read = upload(api, "Long read deck", industries=["Healthcare"])
+    skimmed = upload(api, "Skimmed deck", industries=["Healthcare"])
+    unread = upload(api, "Unread deck", industries=["Healthcare"])  # the freshest of the three
+    share = make_share(api, [long_read, skimmed])
+    token = token_of(share)
+    for minutes in (4, 6):  # two buyers' visits: 5 minutes on average on the long read
+        buyer = app.test_client()
+        html = buyer.get(f"/s/{token}").get_data(as_text=True)
+        visit = int(re.search(r'data-visit="(\d+)"', html).group(1))
+        key = re.search(r'data-key="([^"]+)"', html).group(1)
+        age_visit(app, visit, 900)
+        pages = [
+            {"asset": long_read, "page": 1, "seconds": minutes * 60},
+            {"asset": skimmed, "page": 1, "seconds": 20},
+        ]
+        response = send(buyer, token, {"visit": visit, "key": key, "pages": pages})
+        assert response.get_json()["accepted"] == minutes * 60 + 20
+    results = recommend(api, industry="Healthcare")
+    assert [r["id"] for r in results] == [long_read, skimmed, unread]
+    by_id = {r["id"]: r for r in results}
+    assert by_id[long_read]["reasons"][:2] == ["Healthcare", "buyers read 5 min on average"]
+    assert by_id[skimmed]["reasons"][:2] == ["Healthcare", "buyers read 20 s on average"]
+    assert not any(r.startswith("buyers read") for r in by_id[unread]["reasons"])

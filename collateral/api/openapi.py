@@ -345,7 +345,8 @@ PATHS: dict[str, Any] = {
             "responses": {"200": json_body(ref("ShareList")), **error_refs(401, 403)},
         },
         "post": {
-            "summary": "Make a link to one or more assets the caller may see (a room)",
+            "summary": "Make a link to one or more assets the caller may see (a room), or to a "
+            "collection (the link follows its list)",
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": SHARE_CREATE}},
@@ -385,7 +386,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/notifications": {
         "get": {
-            "summary": "The caller's notifications, newest first (such as share_opened)",
+            "summary": "The caller's notifications, newest first: share_opened, new_version, "
+            "expired, archived",
             "responses": {"200": json_body(ref("Notifications")), **error_refs(401)},
         },
     },

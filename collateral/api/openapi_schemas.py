@@ -448,10 +448,14 @@ SHARE_INPUT_FIELDS = {
 }
 SHARE_CREATE = {
     "type": "object",
-    "required": ["assets"],
+    "description": "Send `assets` or `collection`: a link to a collection follows its list",
+    "oneOf": [{"required": ["assets"]}, {"required": ["collection"]}],
     "properties": {
         "assets": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 50},
-        "collection": {"type": ["integer", "null"], "description": "not available yet"},
+        "collection": {
+            "type": ["integer", "null"],
+            "description": "a collection the caller may see; the link follows its current list",
+        },
         "recipient": {"type": "string", "maxLength": 254},
         **SHARE_INPUT_FIELDS,
     },

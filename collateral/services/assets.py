@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import KIND_PLURALS, LIST_TERM_KINDS, Asset, User, utcnow
 from ..permissions import ASSIGN_OWNERS, UPLOAD, can, can_view_asset
 from .actor import Actor
+from .alerts import notify_archived, notify_new_version
 from .asset_fields import AssetFields, parse_asset_fields
 from .audit import record_event
 from .indexing import apply_pending_index_updates, queue_index_update
@@ -164,6 +165,8 @@ def update_asset(actor: Actor, asset_id: int, raw_fields: Mapping[str, Any]) -> 
         asset.updated_at = utcnow()
         queue_index_update(asset.id)
         record_event("update", actor, asset, changes=changes)
+        if changes.get("status") == ["published", "archived"]:
+            notify_archived(asset, user.id)
         db.session.commit()
         forget_blob_if_unused(old_thumbnail)
         apply_pending_index_updates()
@@ -181,6 +184,8 @@ def archive_asset(actor: Actor, asset_id: int) -> Asset:
         asset.updated_at = utcnow()
         queue_index_update(asset.id)
         record_event("archive", actor, asset, changes={"status": [old, "archived"]})
+        if old == "published":
+            notify_archived(asset, user.id)
         db.session.commit()
         apply_pending_index_updates()
     return asset
@@ -195,7 +200,8 @@ def add_version(
     *,
     allow_duplicate: bool = False,
 ) -> Asset:
-    """Upload a new file for an asset; it becomes current, and search follows it at once."""
+    """Upload a new file for an asset; it becomes current, and search follows it at once.
+    Whoever used the asset lately is told, in the same transaction (services/alerts.py)."""
     user = actor.user
     require_editor(user)
     asset = get_asset(user, asset_id)
@@ -228,6 +234,7 @@ def add_version(
             searchable_text=version.has_text,
             text_error=version.extraction_error,
         )
+        notify_new_version(asset, number, note, user.id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -28,6 +28,7 @@ from ..zip_stream import ZipEntry, stream_zip, unique_names
 from .actor import Actor
 from .assets import today_utc
 from .audit import record_event
+from .collection_shares import follow_collection
 from .downloads import MISSING_FILE
 from .resources import blob_store
 
@@ -201,6 +202,7 @@ def update_collection(actor: Actor, collection_id: int, body: Mapping[str, Any])
         collection.featured = _featured(user, body, collection.featured)
     if "assets" in body:
         _set_items(user, collection, _asset_ids(body["assets"]))
+        follow_collection(collection.id, [i.asset_id for i in collection.items])
     collection.updated_at = utcnow()
     record_event("collection_changed", actor, collection=collection.id, fields=sorted(body))
     db.session.commit()

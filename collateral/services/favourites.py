@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union_all
 
 from ..extensions import db
-from ..models import FULL_ASSET, Asset, Event, Favourite, User
+from ..models import FULL_ASSET, Asset, Event, Favourite, Share, ShareAsset, User
 from ..permissions import can_view_asset
 from .actor import Actor
 from .assets import get_asset, today_utc
 
-# What counts as using an asset (sharing joins when share links exist).
+# What counts as using an asset, from the audit log; sending it in a link to buyers counts
+# too, read from the links themselves (a link to several assets audits no one asset).
 USED_EVENT_TYPES = ("view", "download")
 
 
@@ -64,17 +65,23 @@ def favourite_ids(user: User, asset_ids: list[int]) -> set[int]:
 
 
 def recently_used(user: User, limit: int = 10) -> list[Asset]:
-    """Assets the user viewed or downloaded, last used first, from the audit log."""
-    last = func.max(Event.at)
+    """Assets the user viewed, downloaded or sent in a link, last used first."""
+    events = select(Event.asset_id.label("asset_id"), Event.at.label("at")).where(
+        Event.user_id == user.id,
+        Event.type.in_(USED_EVENT_TYPES),
+        Event.asset_id.is_not(None),
+    )
+    shared = (
+        select(ShareAsset.asset_id.label("asset_id"), Share.created_at.label("at"))
+        .join(Share, Share.id == ShareAsset.share_id)
+        .where(Share.created_by_id == user.id)
+    )
+    used = union_all(events, shared).subquery()
+    last = func.max(used.c.at)
     ids = db.session.scalars(
-        select(Event.asset_id)
-        .where(
-            Event.user_id == user.id,
-            Event.type.in_(USED_EVENT_TYPES),
-            Event.asset_id.is_not(None),
-        )
-        .group_by(Event.asset_id)
-        .order_by(last.desc(), Event.asset_id.desc())
+        select(used.c.asset_id)
+        .group_by(used.c.asset_id)
+        .order_by(last.desc(), used.c.asset_id.desc())
         .limit(limit * 2)  # room for some that are hidden since
     ).all()
     return _visible_in_order(user, list(ids))[:limit]

@@ -1,4 +1,5 @@
-"""What a user is told in the app (a link of theirs was opened), and marking it read."""
+"""What a user is told in the app (a link of theirs was opened, an asset they used changed),
+and marking it read."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from sqlalchemy import func, select, update
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import MAX_ID, Notification, User
+from ..models import MAX_ID, Asset, Notification, User
+from ..permissions import can_view_asset
+from .assets import today_utc
 
 LIMIT = 50
 
@@ -17,17 +20,33 @@ def _iso(moment) -> str:
     return moment.isoformat(timespec="seconds") + "Z"
 
 
+def latest(user: User) -> list[Notification]:
+    """The user's latest notifications, newest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.at.desc(), Notification.id.desc())
+            .limit(LIMIT)
+        )
+    )
+
+
+def openable_assets(user: User, rows: list[Notification]) -> set[int]:
+    """Which of the assets the notifications name the user may open now (an expired or
+    archived one is named, not linked)."""
+    ids = {n.asset_id for n in rows if n.asset_id is not None}
+    if not ids:
+        return set()
+    today = today_utc()
+    assets = db.session.scalars(select(Asset).where(Asset.id.in_(ids)))
+    return {a.id for a in assets if can_view_asset(user, a, today)}
+
+
 def list_notifications(user: User) -> dict[str, Any]:
     """The user's latest notifications, newest first, and how many are unread."""
-    unread = db.session.scalar(
-        select(func.count()).where(Notification.user_id == user.id, Notification.read.is_(False))
-    )
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.at.desc(), Notification.id.desc())
-        .limit(LIMIT)
-    )
+    unread = unread_count(user)
+    rows = latest(user)
     return {
         "unread": unread,
         "results": [
@@ -46,6 +65,7 @@ def list_notifications(user: User) -> dict[str, Any]:
 
 
 def unread_count(user: User) -> int:
+    """How many of the user's notifications are unread (the bell in the header)."""
     return db.session.scalar(
         select(func.count()).where(Notification.user_id == user.id, Notification.read.is_(False))
     )

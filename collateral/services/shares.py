@@ -26,6 +26,7 @@ from .accounts import find_user
 from .actor import Actor
 from .assets import today_utc
 from .audit import record_event
+from .collections import CollectionView, open_collection
 
 TOKEN_BYTES = 24  # 192 random bits; the URL-safe text is 32 characters
 MAX_ASSETS = 50
@@ -170,12 +171,40 @@ def _unknown(body: dict, allowed: tuple[str, ...]) -> None:
         )
 
 
-def _asset_ids(body: dict) -> list[int]:
-    if body.get("collection") not in (None, ""):
+def _collection(actor: Actor, body: dict) -> CollectionView | None:
+    """The collection a link is made from, if one is named: one the sender may see."""
+    raw = body.get("collection")
+    if raw in (None, ""):
+        return None
+    if body.get("assets") not in (None, []):
         raise InvalidInput(
-            "collection: sharing a collection is not available yet; send its assets.",
+            "collection: send a collection or a list of assets, not both.", field="collection"
+        )
+    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) < 11:
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_ID:
+        raise InvalidInput("collection: send a collection id.", field="collection")
+    try:
+        return open_collection(actor, raw)
+    except NotFound:
+        raise InvalidInput(
+            f"collection: no collection with id {raw}.", field="collection"
+        ) from None
+
+
+def _collection_assets(view: CollectionView, today: date) -> list[Asset]:
+    """All of the collection's assets, in order (buyers' pages leave out hidden ones, as
+    the collection changes); refused when buyers would see none of them now."""
+    if not any(a.status == "published" and not a.is_expired(today) for a in view.assets):
+        raise InvalidInput(
+            f"collection: “{view.collection.title}” holds nothing buyers could see (drafts, "
+            "archived and expired documents are left out); add published documents first.",
             field="collection",
         )
+    return [item.asset for item in view.collection.items]
+
+
+def _asset_ids(body: dict) -> list[int]:
     raw = body.get("assets")
     if not isinstance(raw, list) or not raw:
         raise InvalidInput("assets: send a list of one or more asset ids.", field="assets")
@@ -193,12 +222,14 @@ def _asset_ids(body: dict) -> list[int]:
 
 
 def create_share(actor: Actor, body: dict) -> Share:
-    """A new link to assets the sender may see, working for SHARE_DAYS unless told otherwise."""
+    """A new link to assets the sender may see, or to a collection they may see (the link then
+    follows the collection's list), working for SHARE_DAYS unless told otherwise."""
     user = actor.user
     _unknown(body, CREATE_FIELDS)
-    ids = _asset_ids(body)
     today = today_utc()
-    assets = []
+    collection = _collection(actor, body)
+    ids = _asset_ids(body) if collection is None else []
+    assets = [] if collection is None else _collection_assets(collection, today)
     for asset_id in ids:
         asset = db.session.get(Asset, asset_id)
         if asset is None or not can_view_asset(user, asset, today):
@@ -213,6 +244,8 @@ def create_share(actor: Actor, body: dict) -> Share:
     now = utcnow()
     recipient = _recipient(body)
     title = _text(body, "title", MAX_TITLE)
+    if not title and collection is not None:
+        title = collection.collection.title
     if not title:
         title = assets[0].title if len(assets) == 1 else (f"For {recipient}" if recipient else "")
         title = title or f"{len(assets)} documents"
@@ -231,6 +264,7 @@ def create_share(actor: Actor, body: dict) -> Share:
         allow_download=_flag(body, "allow_download", True),
         created_by_id=user.id,
         created_at=now,
+        collection_id=collection.collection.id if collection is not None else None,
     )
     share.items = [ShareAsset(asset_id=a.id, position=i) for i, a in enumerate(assets)]
     db.session.add(share)
@@ -241,6 +275,7 @@ def create_share(actor: Actor, body: dict) -> Share:
         assets[0] if len(assets) == 1 else None,
         share=share.id,
         assets=[a.id for a in assets],
+        collection=share.collection_id,
         title=title,
         recipient=recipient,
     )

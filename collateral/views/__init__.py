@@ -13,6 +13,7 @@ def register_views(app: Flask) -> None:
     from .health import health_bp
     from .library import library_bp
     from .manage import manage_bp
+    from .notifications import notifications_bp
     from .reports import reports_bp
     from .shares import engagement_bp, shares_bp
 
@@ -28,6 +29,7 @@ def register_views(app: Flask) -> None:
         health_bp,
         shares_bp,
         engagement_bp,
+        notifications_bp,
         buyer_bp,
     ):
         app.register_blueprint(blueprint)

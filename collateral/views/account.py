@@ -1,4 +1,4 @@
-"""A user's own page: API tokens."""
+"""A user's own page: API tokens, the daily digest email."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..permissions import BROWSE, requires
 from ..request_input import acting
 from ..services import accounts
+from ..services.digest import set_daily_digest
 
 account_bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -36,3 +37,13 @@ def revoke_token(token_id: int):
     accounts.revoke_token(acting(), token_id)
     flash("Token revoked.", "info")
     return redirect(url_for("account.profile"))
+
+
+@account_bp.post("/digest")
+@requires(BROWSE)
+def daily_digest():
+    """The opt-out of the daily digest email (an unticked box is not sent at all)."""
+    wanted = request.form.get("daily_digest") == "1"
+    set_daily_digest(acting(), wanted)
+    flash("You will get the daily digest." if wanted else "No more daily digests.", "info")
+    return redirect(url_for("account.profile"), 303)

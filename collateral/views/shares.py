@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..errors import Forbidden, ServiceError
+from ..errors import Forbidden, NotFound, ServiceError
 from ..extensions import db
 from ..models import Asset, utcnow
 from ..permissions import (
@@ -24,6 +24,7 @@ from ..permissions import (
 from ..request_input import acting
 from ..services import share_reports
 from ..services.assets import today_utc
+from ..services.collections import CollectionView, open_collection
 from ..services.shares import (
     create_share,
     get_share,
@@ -61,33 +62,51 @@ def _chosen_assets(ids: list[str]) -> list[Asset]:
     return found
 
 
-def _new_form(assets, values=None, status: int = 200):
+def _chosen_collection(raw: str | None) -> CollectionView | None:
+    """The collection a link is being made from (?collection=ID), if one the rep may see."""
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 10:
+        raise NotFound("No such collection.")
+    return open_collection(acting(), int(raw))
+
+
+def _new_form(assets, values=None, status: int = 200, collection=None):
     days = int(current_app.config["SHARE_DAYS"])
     default_expiry = (utcnow() + timedelta(days=days)).date().isoformat()
     values = values or {"expires_at": default_expiry, "allow_download": True}
-    page = render_template("shares/new.html", assets=assets, values=values, days=days)
+    if collection is not None:
+        assets = collection.assets
+    page = render_template(
+        "shares/new.html", assets=assets, values=values, days=days, collection=collection
+    )
     return page, status
 
 
 @shares_bp.get("/new")
 @requires(SHARE)
 def new():
-    return _new_form(_chosen_assets(request.args.getlist("asset")))
+    collection = _chosen_collection(request.args.get("collection"))
+    return _new_form(_chosen_assets(request.args.getlist("asset")), collection=collection)
 
 
 @shares_bp.post("/new")
 @requires(SHARE)
 def create():
     form = request.form
+    collection = _chosen_collection(form.get("collection"))
     assets = _chosen_assets(form.getlist("asset"))
     body = {name: form.get(name, "") for name in FORM_FIELDS}
     body.update({name: name in form for name in FLAGS})
-    body["assets"] = [a.id for a in assets]
+    if collection is not None:
+        body["collection"] = collection.collection.id
+    else:
+        body["assets"] = [a.id for a in assets]
     try:
         share = create_share(acting(), body)
     except ServiceError as exc:
         flash(exc.message, "error")
-        return _new_form(assets, body, exc.status)
+        return _new_form(assets, body, exc.status, collection)
     flash("Your link is ready: copy it and send it to your buyer.", "success")
     return redirect(url_for("shares.detail", share_id=share.id, new=1), 303)
 
