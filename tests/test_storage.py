@@ -3,7 +3,8 @@ import io
 
 import pytest
 
-from collateral.storage import BlobStore, BlobTooLarge
+from collateral.storage import BlobTooLarge
+from collateral.storage import LocalBlobStore as BlobStore
 
 
 def test_staged_then_committed_lands_under_its_hash(tmp_path):
@@ -12,7 +13,8 @@ def test_staged_then_committed_lands_under_its_hash(tmp_path):
     with store.staged(io.BytesIO(data)) as staged:
         assert staged.sha256 == hashlib.sha256(data).hexdigest()
         assert staged.size == len(data)
-        path = store.commit(staged)
+        store.commit(staged)
+    path = store.path_for(staged.sha256)
     assert path == tmp_path / staged.sha256[:2] / staged.sha256[2:4] / staged.sha256
     assert path.read_bytes() == data
     assert list(store.iter_temp_files()) == []
