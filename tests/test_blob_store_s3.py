@@ -316,10 +316,18 @@ def test_readyz_says_whether_the_bucket_answers(app, client, tmp_path, template_
     database = databases.database_for_test(template_db[0], root)
     settings = {**app_config(root, database), "S3_ENDPOINT_URL": ENDPOINT}
     missing = create_app({**settings, "BLOB_URL": "s3://no-such-bucket-here"})
+    # A server that does not answer: /readyz says so within seconds, as load balancers wait.
+    unreachable = create_app(
+        {**settings, "BLOB_URL": "s3://collateral-test", "S3_ENDPOINT_URL": "http://127.0.0.1:9"}
+    )
     try:
-        response = missing.test_client().get("/readyz")
-        assert response.status_code == 503
-        assert response.get_json()["blob_store"] == "unavailable"
+        for gone in (missing, unreachable):
+            started = time.monotonic()
+            response = gone.test_client().get("/readyz")
+            assert response.status_code == 503
+            assert response.get_json()["blob_store"] == "unavailable"
+            assert time.monotonic() - started < 5
     finally:
-        with missing.app_context():
-            db.engine.dispose()
+        for gone in (missing, unreachable):
+            with gone.app_context():
+                db.engine.dispose()

@@ -117,26 +117,33 @@ class S3BlobStore(BlobStore):
         self.endpoint_url = endpoint_url or None
         self.part_bytes = part_bytes
         self._client_lock = threading.Lock()
-        self._client_pid = -1
-        self._client_obj: Any = None
+        self._clients: dict[str, Any] = {}
+        self._clients_pid = -1
 
     @property
     def client(self) -> Any:
-        """One client per process: its connection pool must not cross a fork (gunicorn)."""
-        with self._client_lock:
-            if self._client_pid != os.getpid():
-                self._client_obj, self._client_pid = self._make_client(), os.getpid()
-            return self._client_obj
+        """The client for blobs: patient, retrying what S3 says is worth another try."""
+        return self._client("work")
 
-    def _make_client(self) -> Any:
+    def _client(self, purpose: str) -> Any:
+        """One client per purpose and process: a connection pool must not cross a fork."""
+        with self._client_lock:
+            if self._clients_pid != os.getpid():
+                self._clients, self._clients_pid = {}, os.getpid()
+            if purpose not in self._clients:
+                self._clients[purpose] = self._make_client(probe=purpose == "probe")
+            return self._clients[purpose]
+
+    def _make_client(self, *, probe: bool = False) -> Any:
+        """A probe answers within seconds (a load balancer waits for /readyz); work waits longer."""
         import boto3
         from botocore.config import Config
 
         options: dict[str, Any] = {
-            "connect_timeout": 5,
-            "read_timeout": 60,
-            "retries": {"max_attempts": 3, "mode": "standard"},
-            "max_pool_connections": 20,
+            "connect_timeout": 2 if probe else 5,
+            "read_timeout": 3 if probe else 60,
+            "retries": {"max_attempts": 1 if probe else 3, "mode": "standard"},
+            "max_pool_connections": 2 if probe else 20,
             # Checksums only where S3 requires them: S3-compatible servers differ in the rest.
             "request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required",
@@ -261,7 +268,7 @@ class S3BlobStore(BlobStore):
 
     def available(self) -> bool:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self._client("probe").head_bucket(Bucket=self.bucket)
         except Exception:
             return False
         return True
