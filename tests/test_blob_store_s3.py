@@ -273,6 +273,34 @@ def test_check_finds_and_mends_what_is_wrong_in_the_bucket(app, api, runner):
     assert result.exit_code == 1 and "corrupt-blob: s3://" in result.output
 
 
+def test_check_aborts_uploads_a_killed_worker_left_unfinished(app):
+    with app.app_context():
+        store = blob_store()
+        client = s3_client()
+        key = store._blob_key(hashlib.sha256(b"a big deck, cut off").hexdigest())
+        upload = client.create_multipart_upload(Bucket=store.bucket, Key=key)
+        client.upload_part(
+            Bucket=store.bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=1,
+            Body=b"x" * 1024,
+        )
+        # Young: a live worker may still be sending it.
+        assert check_library(grace_seconds=0).findings == []
+        found = check_library(grace_seconds=0, upload_grace_seconds=0)
+        (abandoned,) = found.of_kind("abandoned-upload")
+        assert abandoned.subject == f"s3://{store.bucket}/{key}#{upload['UploadId']}"
+        assert repair_library(found, grace_seconds=0) == [
+            "aborted unfinished uploads to the bucket: 1"
+        ]
+        left = client.list_multipart_uploads(Bucket=store.bucket, Prefix=store.prefix)
+        assert left.get("Uploads", []) == []
+        assert check_library(grace_seconds=0, upload_grace_seconds=0).findings == []
+        with pytest.raises(ValueError):
+            store.abort_upload("s3://elsewhere/blobs/x#1")
+
+
 def test_backup_and_restore_through_the_bucket(app, api, tmp_path, tokens):
     files = {
         "case.pdf": make_pdf(["Axolotl case study", "Axolotl saved forty hours"]),

@@ -228,6 +228,15 @@ class BlobStore(abc.ABC):
         if self.temp_dir.is_dir():
             yield from self.temp_dir.glob(TEMP_PREFIX + "*")
 
+    def abandoned_uploads(self, min_age_seconds: float) -> list[str]:
+        """Uploads begun longer ago than `min_age_seconds` and never finished (a bucket's
+        multipart uploads, whose parts are kept, and paid for, until aborted); none locally."""
+        return []
+
+    def abort_upload(self, name: str) -> None:
+        """Drop an abandoned upload named by `abandoned_uploads`."""
+        raise ValueError(f"no such upload: {name!r}")
+
     def temp_file_in_use(self, path: Path) -> bool:
         """Whether a live process still holds the temporary file's lock (or it is gone)."""
         fd = _try_lock(path)

@@ -263,6 +263,29 @@ class S3BlobStore(BlobStore):
             raise BlobMissing(self.describe(sha256))
         return time.time() - head["LastModified"].timestamp()
 
+    def abandoned_uploads(self, min_age_seconds: float) -> list[str]:
+        """Multipart uploads of blobs a killed worker never finished: `s3://bucket/key#upload-id`."""
+        found = []
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}blobs/"
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                if time.time() - upload["Initiated"].timestamp() >= min_age_seconds:
+                    found.append(f"s3://{self.bucket}/{upload['Key']}#{upload['UploadId']}")
+        return sorted(found)
+
+    def abort_upload(self, name: str) -> None:
+        place, _, upload_id = name.partition("#")
+        key = place.removeprefix(f"s3://{self.bucket}/")
+        if not upload_id or not key.startswith(f"{self.prefix}blobs/") or key == place:
+            raise ValueError(f"not an upload of this store: {name!r}")
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except Exception as exc:
+            if not _is_missing(exc) and "NoSuchUpload" not in str(exc):
+                raise
+
     def describe(self, sha256: str) -> str:
         return f"s3://{self.bucket}/{self._blob_key(sha256)}"
 
