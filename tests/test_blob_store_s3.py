@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import time
 import tracemalloc
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests import databases
 from tests.buckets import BUCKET, ENDPOINT, fresh_blob_url, s3_client, s3_settings
 from tests.conftest import Api, app_config, run_jobs
 from tests.factories import make_pdf
+from tests.test_bench_smoke import run_bench
 
 pytestmark = pytest.mark.s3
 MIB = 1024 * 1024
@@ -359,3 +361,35 @@ def test_readyz_says_whether_the_bucket_answers(app, client, tmp_path, template_
         for gone in (missing, unreachable):
             with gone.app_context():
                 db.engine.dispose()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the benchmark's client is curl")
+def test_the_blob_store_benchmark_runs():
+    output, rows = run_bench("blob_store.py", "--megabytes", "2", "--rounds", "1")
+    assert [row["store"] for row in rows] == ["local", "s3"]
+    for row in rows:
+        assert row["upload_mb_per_s"] > 0 and row["download_mb_per_s"] > 0
+        assert row["store_api_mb_per_s"] > 0 and row["worker_peak_mb"] > 0
+    assert rows[0]["local_files_written"] > 0 and rows[1]["local_files_written"] == 0
+    assert "store API MB/s" in output
+
+
+def test_a_bucket_that_cannot_be_reached_answers_503_and_keeps_nothing(
+    tmp_path, template_db, tokens
+):
+    root = tmp_path / "cut-off"
+    database = databases.database_for_test(template_db[0], root)
+    settings = {**app_config(root, database), "BLOB_URL": "s3://collateral-test/cut-off"}
+    cut_off = create_app({**settings, "S3_ENDPOINT_URL": "http://127.0.0.1:9"})
+    try:
+        there = Api(cut_off.test_client(), tokens)
+        response = there.upload(b"Walrus notes for the call", "walrus.txt", title="Walrus")
+        assert response.status_code == 503, response.get_json()
+        assert response.get_json()["error"]["code"] == "store_unavailable"
+        assert response.headers["Retry-After"] == "5"
+        assert there.search(q="walrus")["total"] == 0
+        assert files_under(root / "instance" / "blob-tmp") == []
+        assert not (root / "uploads").exists()
+    finally:
+        with cut_off.app_context():
+            db.engine.dispose()

@@ -46,6 +46,33 @@ def _is_missing(exc: Exception) -> bool:
     )
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether an error says the bucket's server cannot be reached or is failing (a network
+    error, a timeout, a 5xx answer): worth a 503 and a try later, not a 500."""
+    try:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+    except ImportError:  # pragma: no cover - boto3 is pinned
+        return False
+    network = (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+    if isinstance(exc, network):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or exc.response.get("Error", {}).get("Code") == "SlowDown"
+    return False
+
+
 class _ObjectReader(io.RawIOBase):
     """A seekable read-only view of one object: each read goes on from an open ranged GET,
     or opens one at the current position; nothing is fetched before the first read."""
