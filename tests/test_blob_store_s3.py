@@ -185,6 +185,13 @@ def test_a_large_upload_goes_in_parts_without_holding_the_file(tmp_path):
         finally:
             tracemalloc.stop()
         assert peak < 8 * MIB, f"{peak / MIB:.1f} MiB held while reading {size // MIB} MiB"
+        with store.local_copy(staged.sha256) as path:  # fetched in parts, in order
+            copied = hashlib.sha256()
+            with path.open("rb") as fetched:
+                while chunk := fetched.read(MIB):
+                    copied.update(chunk)
+            assert copied.hexdigest() == staged.sha256
+        assert not path.exists()
     finally:
         empty(store)
 
