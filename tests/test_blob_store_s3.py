@@ -208,9 +208,15 @@ def test_downloads_stream_from_the_bucket_with_ranges(app, api, tmp_path):
     assert full.headers["Accept-Ranges"] == "bytes"
     etag = full.headers["ETag"]
     assert etag == f'"{asset["current_version"]["sha256"]}"'
+    asked = []
+    with app.app_context():
+        blob_store().client.meta.events.register(
+            "before-call.s3.GetObject", lambda params, **_: asked.append(params["headers"]["Range"])
+        )
     part = api.get(url, headers={"Range": "bytes=10-99"})
     assert part.status_code == 206 and part.data == content[10:100]
     assert part.headers["Content-Range"] == f"bytes 10-99/{len(content)}"
+    assert asked == ["bytes=10-99"]  # the range alone is fetched from the bucket
     tail = api.get(url, headers={"Range": "bytes=-50"})
     assert tail.status_code == 206 and tail.data == content[-50:]
     same = api.get(url, headers={"Range": "bytes=5-9", "If-Range": etag})

@@ -20,7 +20,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -107,6 +107,8 @@ class OpenedBlob:
     stream: BinaryIO
     size: int
     modified: float  # seconds since the epoch
+    # Told where reading will stop (exclusive), a store fetches no further; None: no need.
+    expect_end: Callable[[int], None] | None = None
 
 
 class BlobStore(abc.ABC):
