@@ -12,7 +12,7 @@ import pytest
 from collateral import create_app
 from collateral.services import accounts, setup, taxonomy
 from collateral.services.resources import search_index
-from tests import databases
+from tests import buckets, databases
 from tests.factories import file_field, multipart
 
 ROLES = ("rep", "marketer", "manager", "admin")
@@ -35,6 +35,11 @@ def app_config(root: Path, database: Path | str) -> dict:
         # Tests run background jobs themselves (`run_jobs`), so results do not race them.
         "JOBS_IN_WEB": False,
     }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    buckets.select_s3_tests(config, items)
 
 
 @pytest.fixture(scope="session", autouse=True)
