@@ -18,6 +18,17 @@ DEFAULTS: dict[str, object] = {
     "EXTRACT_TIMEOUT_SECONDS": 60,
     "EXTRACT_MEMORY_MB": 1024,
     "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
+    # Each node's index follows the database's change log: a thread per web process applies
+    # other nodes' changes, polling this often (false: only requests and `index-sync` apply).
+    "INDEX_FOLLOW": True,
+    "INDEX_POLL_SECONDS": 0.25,
+    # This node's name in the database (empty: this host and its index folder).
+    "INDEX_NODE_NAME": "",
+    # A node not heard from for this long no longer holds log rows back from pruning (when it
+    # returns, its index is older than the log and it rebuilds).
+    "INDEX_NODE_FORGET_HOURS": 72.0,
+    # /readyz says 503 while this node's index is more than this many changes behind.
+    "INDEX_READY_MAX_LAG": 100,
     # What one file's text puts in the search index: its first characters, up to this many
     # distinct words. Words past either bound are not searchable; the file is kept whole.
     "INDEX_MAX_CHARS": 4_000_000,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from collateral import create_app
-from collateral.services import accounts, setup, taxonomy
+from collateral.services import accounts, indexing, setup, taxonomy
 from collateral.services.resources import search_index
 from tests import databases
 from tests.factories import file_field, multipart
@@ -34,6 +34,8 @@ def app_config(root: Path, database: Path | str) -> dict:
         "EXTRACT_TIMEOUT_SECONDS": 60,
         # Tests run background jobs themselves (`run_jobs`), so results do not race them.
         "JOBS_IN_WEB": False,
+        # Likewise the index: requests apply their own changes; tests apply others' themselves.
+        "INDEX_FOLLOW": False,
     }
 
 
@@ -73,7 +75,7 @@ def app(tmp_path, template_db):
     database = databases.database_for_test(template_db[0], tmp_path)
     app = create_app(app_config(tmp_path, database))
     with app.app_context():
-        search_index().ensure_exists()
+        indexing.rebuild_index()  # an empty index that records the change log's position
     yield app
     with app.app_context():
         from collateral.extensions import db

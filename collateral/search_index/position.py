@@ -1,0 +1,34 @@
+"""The change-log position an index has applied, kept as a reserved document in the index.
+
+The position is written by the same Whoosh commit as the documents it accounts for (`apply`,
+`rebuild`), so a crash can never leave an index claiming changes it does not hold. The reserved
+document has asset id 0 (no asset has it), no text and no status, so no search can match it;
+its `fingerprint` column holds the position.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh import query
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+POSITION_ASSET_ID = 0
+
+
+def position_fields(position: int) -> dict[str, Any]:
+    """The fields of the reserved document recording `position`."""
+    return {"asset_id": POSITION_ASSET_ID, "fingerprint": int(position)}
+
+
+def read_position(reader: IndexReader) -> int | None:
+    """The position recorded in the index `reader` reads; None when none is (a new, empty or
+    older index: then only a rebuild can say what it holds)."""
+    if not reader.has_column("fingerprint"):
+        return None
+    searcher = Searcher(reader, closereader=False)
+    docs = list(searcher.docs_for_query(query.Term("asset_id", POSITION_ASSET_ID)))
+    if not docs:
+        return None
+    return int(reader.column_reader("fingerprint")[docs[-1]])
