@@ -56,11 +56,16 @@ DEFAULTS: dict[str, object] = {
     "JOBS_IN_WEB": True,
     "JOBS_THREADS": 1,  # runner threads per web process
     "JOBS_PATH": "",  # empty: "jobs.db" in the instance folder (Huey's SQLite storage)
+    # How often a runner looks for work owed with no job (a job lost with its node).
+    "JOBS_SWEEP_SECONDS": 60.0,
     # Page images: LibreOffice's program, limits of one render, the width and the page cap.
     "SOFFICE_PATH": "soffice",
     "RENDER_TIMEOUT_SECONDS": 120,
     "RENDER_MEMORY_MB": 2048,
     "RENDER_ATTEMPTS": 3,  # tries before a render that keeps failing is given up
+    # A render's claim lasts this long unless its runner renews it (it does, a third of the
+    # way through, while it draws): a runner that dies with its node frees the job this soon.
+    "RENDER_LEASE_SECONDS": 30.0,
     "PAGE_IMAGE_WIDTH": 1280,
     "MAX_PAGE_IMAGES": 300,  # pages drawn per file; a file claiming more gets the first ones
     # Links to buyers: days a new link works unless its sender says otherwise.

@@ -36,9 +36,9 @@ _OWED_KEY = "collateral.changed_assets"
 _LOGGED_KEY = "collateral.change_logged"
 
 
-def log_change(asset_id: int) -> None:
+def log_change(asset_id: int, session: Session | None = None) -> None:
     """Log a change to this asset when the caller's transaction commits (and only then)."""
-    db.session.info.setdefault(_OWED_KEY, set()).add(int(asset_id))
+    (session or db.session).info.setdefault(_OWED_KEY, set()).add(int(asset_id))
 
 
 @event.listens_for(Session, "before_commit")

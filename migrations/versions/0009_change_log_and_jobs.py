@@ -40,7 +40,12 @@ def upgrade():
         sa.Column("through", POSITION, nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.execute("INSERT INTO change_log_pruned (id, through) VALUES (1, 0)")
+    # Assets made before the log have no rows in it: as if pruned, so that a new, empty index
+    # (which starts at position 0) is rebuilt rather than built from the log alone.
+    op.execute(
+        "INSERT INTO change_log_pruned (id, through) "
+        "SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM asset) THEN 1 ELSE 0 END"
+    )
     op.create_table(
         "index_node",
         sa.Column("name", sa.String(length=300), nullable=False),
