@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from collateral import create_app
-from collateral.services import accounts, setup, taxonomy
+from collateral.services import accounts, indexing, setup, taxonomy
 from collateral.services.resources import search_index
 from tests import databases
 from tests.factories import file_field, multipart
@@ -75,7 +75,7 @@ def app(tmp_path, template_db):
     database = databases.database_for_test(template_db[0], tmp_path)
     app = create_app(app_config(tmp_path, database))
     with app.app_context():
-        search_index().ensure_exists()
+        indexing.apply_pending_index_updates(rebuild=True)  # a new index, brought up to date
     yield app
     with app.app_context():
         from collateral.extensions import db

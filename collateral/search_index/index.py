@@ -72,6 +72,10 @@ class SearchIndex:
         """The change-log position the live generation records; None when it records none."""
         return writing.applied_position(self._generations)
 
+    def is_new(self) -> bool:
+        """Whether the index has never been brought up to date (made empty, never applied to)."""
+        return writing.is_new(self._generations)
+
     def has_index(self) -> bool:
         """Whether a live generation exists (a node whose folder was removed has none)."""
         return self._generations.read_current() is not None

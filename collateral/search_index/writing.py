@@ -136,6 +136,13 @@ def _write_changes(
     return bool(deleted or latest)
 
 
+def is_new(generations: Generations) -> bool:
+    """Whether the live generation has never been brought up to date: it holds no document,
+    not even the one recording a position."""
+    with generations.open(generations.current()).reader() as reader:
+        return reader.doc_count_all() == 0
+
+
 def applied_position(generations: Generations) -> int | None:
     """The change-log position the live generation records (None: none recorded)."""
     with generations.open(generations.current()).reader() as reader:
@@ -157,7 +164,11 @@ def apply_owed(
     with _writing(generations, timeout) as writer:
         with writer.reader() as reader:
             position = read_position(reader)
+            empty = reader.doc_count_all() == 0
         batch = owed(position)
+        if batch is None and empty and position == 0:
+            # A new index with nothing owed records that it is up to date (see `is_new`).
+            batch = ChangeBatch(upserts=[], deletes=[], position=0)
         if batch is None:
             writer.cancel()
             return position

@@ -19,14 +19,16 @@ _UNAVAILABLE = {"status": "unavailable", "lag": 0}
 
 def index_state() -> dict[str, Any]:
     """This node's index: "ok" when it answers and is at most INDEX_READY_MAX_LAG changes
-    behind the log; "building" while it has no usable index (new, removed, older than the
-    pruned log: the follower is rebuilding it); "behind" when further back; with the lag."""
+    behind the log; "building" while it has no usable index (none, or new and not yet brought
+    up to date, or older than the pruned log: the follower is building it); "behind" when
+    further back; with the lag."""
     try:
+        index = search_index()
         position = applied_position()
         lag = change_log.count_after(position)
-        if position is None or position < change_log.pruned_through():
+        if position is None or position < change_log.pruned_through() or index.is_new():
             return {"status": "building", "lag": lag}
-        search_index().missing_fields()  # opens the live generation's schema
+        index.missing_fields()  # opens the live generation's schema
     except Exception:
         db.session.rollback()
         return dict(_UNAVAILABLE)
