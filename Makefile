@@ -1,12 +1,13 @@
 # `make run`: a working library with demo content on http://127.0.0.1:5000
 # `make test`: the whole test suite
 # `make test-postgres`: the whole suite again, on a throwaway PostgreSQL server
+# `make test-s3`: the blob store tests against a throwaway S3-compatible server (SeaweedFS)
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 
-.PHONY: run test test-postgres lint bench clean audit audit-code audit-deps page-image-packages
+.PHONY: run test test-postgres test-s3 lint bench clean audit audit-code audit-deps page-image-packages
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,10 @@ test: $(VENV)/installed
 
 test-postgres: $(VENV)/installed
 	bash scripts/with_postgres.sh $(BIN)/python -m pytest
+
+# Tests marked s3 (left out of `make test` when no server is set) beside a real SeaweedFS.
+test-s3: $(VENV)/installed
+	bash scripts/with_seaweedfs.sh $(BIN)/python -m pytest -m s3
 
 lint: $(VENV)/installed
 	$(BIN)/ruff check .

@@ -353,17 +353,17 @@ def record_assets(app, assets: Iterator[GeneratedAsset], on_progress=None) -> in
         for asset in assets:
             data = asset.body.encode("utf-8")
             sha256 = store.put_bytes(data)
-            path = store.path_for(sha256)
-            file_type = detect_file_type(path, asset.filename)
-            stored = StoredFile(
-                sha256,
-                len(data),
-                asset.filename,
-                file_type.kind,
-                file_type.mime_type,
-                extract_file(path, file_type.kind),
-                None,  # no thumbnail: search never reads one
-            )
+            with store.local_copy(sha256) as path:
+                file_type = detect_file_type(path, asset.filename)
+                stored = StoredFile(
+                    sha256,
+                    len(data),
+                    asset.filename,
+                    file_type.kind,
+                    file_type.mime_type,
+                    extract_file(path, file_type.kind),
+                    None,  # no thumbnail: search never reads one
+                )
             fields = parse_asset_fields(asset.fields(), partial=False)
             record_new_asset(Actor.of(marketer), fields, stored, index_now=False)
             count += 1

@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .api import api_bp
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .search_index import SearchIndex
-    from .storage import BlobStore
+    from .storage import open_blob_store
     from .views import register_views
 
     db.init_app(app)
@@ -52,7 +52,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    app.extensions["collateral.blob_store"] = BlobStore(app.config["UPLOAD_ROOT"])
+    app.extensions["collateral.blob_store"] = open_blob_store(
+        str(app.config["BLOB_URL"]),
+        upload_root=app.config["UPLOAD_ROOT"],
+        temp_root=app.config["BLOB_TEMP_ROOT"],
+        endpoint_url=str(app.config["S3_ENDPOINT_URL"]),
+    )
     app.extensions["collateral.search_index"] = SearchIndex(app.config["INDEX_ROOT"])
     web.init_app(app)
     app.register_blueprint(api_bp)

@@ -13,6 +13,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS: dict[str, object] = {
     "DATABASE_URL": "",  # empty: SQLite file in the instance folder
     "UPLOAD_ROOT": str(PROJECT_ROOT / "uploads"),
+    # Where blobs live: empty for UPLOAD_ROOT, s3://BUCKET[/PREFIX] for an S3-compatible bucket
+    # (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), file:PATH for another folder.
+    "BLOB_URL": "",
+    "S3_ENDPOINT_URL": "",  # empty: AWS itself
+    # Where a bucket's uploads are staged and hashed, and files fetched for reading: empty for
+    # "blob-tmp" in the instance folder (the local store stages under UPLOAD_ROOT/tmp).
+    "BLOB_TEMP_ROOT": "",
     "INDEX_ROOT": "",  # empty: "index" in the instance folder
     "MAX_UPLOAD_MB": 500,
     "EXTRACT_TIMEOUT_SECONDS": 60,
@@ -128,6 +135,8 @@ def finish_config(config: dict, instance_path: str) -> None:
         options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         connect_args = options.setdefault("connect_args", {})
         connect_args.setdefault("timeout", float(config["DATABASE_BUSY_TIMEOUT_SECONDS"]))
+    if not config.get("BLOB_TEMP_ROOT"):
+        config["BLOB_TEMP_ROOT"] = str(Path(instance_path) / "blob-tmp")
     if not config.get("INDEX_ROOT"):
         config["INDEX_ROOT"] = str(Path(instance_path) / "index")
     if not config.get("SECRET_KEY"):

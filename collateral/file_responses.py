@@ -19,8 +19,35 @@ from .services.downloads import (
     open_thumbnail,
     record_download,
 )
+from .storage import OpenedBlob
 
 PREVIEW_MAX_AGE = 365 * 24 * 3600
+
+
+def send_stored(
+    opened: OpenedBlob,
+    *,
+    mimetype: str,
+    etag: str,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+) -> Response:
+    """A stored file, streamed from whichever store holds it, answering Range, If-Range and
+    If-None-Match by its ETag as for a file on disk (werkzeug knows the size of a path only)."""
+    response = send_file(
+        opened.stream,
+        mimetype=mimetype,
+        as_attachment=as_attachment,
+        download_name=download_name,
+        conditional=False,
+        etag=etag,
+        last_modified=opened.modified,
+        max_age=0,
+    )
+    response.content_length = opened.size
+    return response.make_conditional(
+        request.environ, accept_ranges=True, complete_length=opened.size
+    )
 
 
 def _requested_version() -> int | None:
@@ -45,14 +72,12 @@ def _sends_first_byte(response) -> bool:
 def send_download(asset_id: int):
     actor = acting()
     download = open_download(actor.user, asset_id, _requested_version())
-    response = send_file(
-        download.path,
+    response = send_stored(
+        download.opened,
         mimetype=download.mime_type,
+        etag=download.sha256,
         as_attachment=True,
         download_name=download.filename,
-        conditional=True,
-        etag=download.sha256,
-        max_age=0,
     )
     if _sends_first_byte(response):
         origin = search_origin(actor.user, request.args.get("search"))
@@ -66,9 +91,7 @@ def send_download(asset_id: int):
 
 def _send_preview(preview: Preview | PageImage, fingerprint: str, mimetype: str = "image/jpeg"):
     """An image; cached for a year when the URL names its content, else revalidated."""
-    response = send_file(
-        preview.path, mimetype=mimetype, conditional=True, etag=preview.etag, max_age=0
-    )
+    response = send_stored(preview.opened, mimetype=mimetype, etag=preview.etag)
     response.headers["X-Content-Type-Options"] = "nosniff"
     if fingerprint and preview.etag.startswith(fingerprint):
         response.headers["Cache-Control"] = f"private, max-age={PREVIEW_MAX_AGE}, immutable"

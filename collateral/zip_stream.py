@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 64 * 1024
 # Formats that are compressed already: storing them costs no space and saves the CPU.
@@ -19,7 +20,7 @@ ALREADY_COMPRESSED = ("image/", "video/", "audio/", "application/zip", "applicat
 @dataclass(frozen=True)
 class ZipEntry:
     name: str  # the name inside the archive, unique
-    path: Path  # where the bytes are
+    source: Path | Callable[[], BinaryIO]  # a file, or what opens the bytes (a blob store's)
     modified: datetime
     mime_type: str = "application/octet-stream"
 
@@ -53,13 +54,17 @@ def _info(entry: ZipEntry) -> zipfile.ZipInfo:
     return info
 
 
+def _open(entry: ZipEntry) -> BinaryIO:
+    return entry.source.open("rb") if isinstance(entry.source, Path) else entry.source()
+
+
 def stream_zip(entries: Iterable[ZipEntry]) -> Iterator[bytes]:
     """The archive of `entries`, in pieces of about CHUNK bytes."""
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, "w") as archive:
         for entry in entries:
             with (
-                entry.path.open("rb") as source,
+                _open(entry) as source,
                 archive.open(_info(entry), "w", force_zip64=True) as target,
             ):
                 while chunk := source.read(CHUNK):

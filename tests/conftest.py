@@ -12,7 +12,7 @@ import pytest
 from collateral import create_app
 from collateral.services import accounts, indexing, setup, taxonomy
 from collateral.services.resources import search_index
-from tests import databases
+from tests import buckets, databases
 from tests.factories import file_field, multipart
 
 ROLES = ("rep", "marketer", "manager", "admin")
@@ -37,6 +37,11 @@ def app_config(root: Path, database: Path | str) -> dict:
         # Likewise the index: requests apply their own changes; tests apply others' themselves.
         "INDEX_FOLLOW": False,
     }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    buckets.select_s3_tests(config, items)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from collateral.storage import BlobStore
+from collateral.storage import LocalBlobStore
 from tests import databases
 from tests.factories import make_pdf
 
@@ -47,7 +47,7 @@ class Server:
     port: int
     env: dict[str, str]
     token: str
-    store: BlobStore
+    store: LocalBlobStore
     database_url: str
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
@@ -171,7 +171,7 @@ def server(tmp_path_factory):
     )
     try:
         wait_until_serving(port)
-        yield Server(process, port, env, token, BlobStore(root / "uploads"), url)
+        yield Server(process, port, env, token, LocalBlobStore(root / "uploads"), url)
     finally:
         process.terminate()
         try:
@@ -236,7 +236,7 @@ def wait_for(condition, what: str, interval: float = 0.001):
     raise AssertionError(f"never saw {what}")
 
 
-def staging_files(store: BlobStore) -> list[Path]:
+def staging_files(store: LocalBlobStore) -> list[Path]:
     return list(store.temp_dir.glob(".upload-*")) if store.temp_dir.is_dir() else []
 
 

@@ -1,9 +1,11 @@
 import hashlib
 import io
+import re
 
 import pytest
 
-from collateral.storage import BlobStore, BlobTooLarge
+from collateral.storage import BlobTooLarge, open_blob_store
+from collateral.storage import LocalBlobStore as BlobStore
 
 
 def test_staged_then_committed_lands_under_its_hash(tmp_path):
@@ -12,7 +14,8 @@ def test_staged_then_committed_lands_under_its_hash(tmp_path):
     with store.staged(io.BytesIO(data)) as staged:
         assert staged.sha256 == hashlib.sha256(data).hexdigest()
         assert staged.size == len(data)
-        path = store.commit(staged)
+        store.commit(staged)
+    path = store.path_for(staged.sha256)
     assert path == tmp_path / staged.sha256[:2] / staged.sha256[2:4] / staged.sha256
     assert path.read_bytes() == data
     assert list(store.iter_temp_files()) == []
@@ -55,3 +58,32 @@ def test_delete_removes_the_blob(tmp_path):
         store.commit(staged)
     store.delete(staged.sha256)
     assert not store.exists(staged.sha256)
+
+
+def test_the_blob_url_picks_the_store(tmp_path):
+    default = open_blob_store("", upload_root=tmp_path / "up", temp_root=tmp_path / "t")
+    assert isinstance(default, BlobStore) and default.root == tmp_path / "up"
+    other = open_blob_store(f"file://{tmp_path}/other", upload_root="u", temp_root="t")
+    assert isinstance(other, BlobStore) and other.root == tmp_path / "other"
+    bucket = open_blob_store("s3://library-blobs/eu/prod/", upload_root="u", temp_root=tmp_path)
+    assert (bucket.bucket, bucket.prefix, bucket.endpoint_url) == (
+        "library-blobs",
+        "eu/prod/",
+        None,
+    )
+    assert bucket.describe("0" * 64) == f"s3://library-blobs/eu/prod/blobs/00/00/{'0' * 64}"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("s3://Not_A_Bucket", "is not an S3 bucket name"),
+        ("s3://", "is not an S3 bucket name"),
+        ("s3://blobs/../escape", "may not contain '..'"),
+        ("gs://blobs", "use s3://BUCKET[/PREFIX]"),
+        ("file:", "needs a folder"),
+    ],
+)
+def test_a_wrong_blob_url_says_what_to_write(tmp_path, url, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        open_blob_store(url, upload_root=tmp_path, temp_root=tmp_path)

@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..models import Version, utcnow
-from ..storage import CHUNK_BYTES
+from ..storage import CHUNK_BYTES, BlobMissing, OpenedBlob
 from . import page_images
 from .indexing import rebuild_index
 from .resources import blob_store
@@ -129,12 +129,12 @@ def _named_blobs(rows: Iterable[tuple[str, str | None]]) -> dict[str, bool]:
     return named
 
 
-def _copy_verified(source: Path, target: Path, sha256: str) -> int:
+def _copy_verified(source: OpenedBlob, target: Path, sha256: str) -> int:
     """Copy a blob, checking its hash on the way; the copy has its real name only when right."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     digest, size = hashlib.sha256(), 0
-    with source.open("rb") as reading, partial.open("wb") as writing:
+    with source.stream as reading, partial.open("wb") as writing:
         while chunk := reading.read(CHUNK_BYTES):
             digest.update(chunk)
             writing.write(chunk)
@@ -144,8 +144,8 @@ def _copy_verified(source: Path, target: Path, sha256: str) -> int:
     if digest.hexdigest() != sha256:
         partial.unlink()
         raise BackupFailed(
-            f"{source} no longer matches its SHA-256; run `flask --app wsgi check` and restore "
-            "that file before backing up."
+            f"{blob_store().describe(sha256)} no longer matches its SHA-256; run "
+            "`flask --app wsgi check` and restore that file before backing up."
         )
     os.replace(partial, target)
     return size
@@ -169,15 +169,16 @@ def backup_library(dest: Path) -> BackupReport:
         store = blob_store()
         blobs, total, missing_thumbnails = [], 0, []
         for sha256, is_file in sorted(named.items()):
-            source = store.path_for(sha256)
-            if not source.is_file():
+            try:
+                source = store.open(sha256)
+            except BlobMissing:
                 if not is_file:  # redrawn since the snapshot, or lost: restore draws it again
                     missing_thumbnails.append(sha256)
                     continue
                 raise BackupFailed(
                     f"The file {sha256} is missing from the blob store; run "
                     "`flask --app wsgi check` to see which asset lost it."
-                )
+                ) from None
             size = _copy_verified(source, _blob_path(dest, sha256), sha256)
             blobs.append({"sha256": sha256, "size": size})
             total += size

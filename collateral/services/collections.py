@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -24,6 +25,7 @@ from ..permissions import (
     can_view_asset,
     can_view_collection,
 )
+from ..storage import BlobStore
 from ..zip_stream import ZipEntry, stream_zip, unique_names
 from .actor import Actor
 from .assets import today_utc
@@ -300,10 +302,10 @@ def collection_zip(actor: Actor, collection_id: int, *, counted: bool = True) ->
     names = unique_names(v.original_filename for v in versions)
     entries = []
     for version, name in zip(versions, names, strict=True):
-        path = store.path_for(version.blob_sha256)
-        if not path.is_file():
+        if not store.exists(version.blob_sha256):
             raise NotFound(MISSING_FILE)
-        entries.append(ZipEntry(name, path, version.uploaded_at, version.mime_type))
+        opener = partial(_open_stream, store, version.blob_sha256)
+        entries.append(ZipEntry(name, opener, version.uploaded_at, version.mime_type))
     if not counted:
         return ZipDownload(_zip_name(view.collection.title), iter(()))
     for asset in view.assets:
@@ -315,6 +317,10 @@ def collection_zip(actor: Actor, collection_id: int, *, counted: bool = True) ->
     record_event("collection_download", actor, collection=collection_id, files=len(entries))
     db.session.commit()
     return ZipDownload(_zip_name(view.collection.title), stream_zip(entries))
+
+
+def _open_stream(store: BlobStore, sha256: str) -> BinaryIO:
+    return store.open(sha256).stream
 
 
 def _zip_name(title: str) -> str:

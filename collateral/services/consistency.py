@@ -133,7 +133,7 @@ def _blob_findings(refs: _References, result: CheckResult, grace_seconds: float)
                 Finding(
                     "corrupt-blob",
                     sha256,
-                    f"{store.path_for(sha256)} ({what}) no longer matches its SHA-256 "
+                    f"{store.describe(sha256)} ({what}) no longer matches its SHA-256 "
                     "(restore it from a backup)",
                     False,
                 )
@@ -146,7 +146,7 @@ def _blob_findings(refs: _References, result: CheckResult, grace_seconds: float)
             Finding(
                 "unreferenced-blob",
                 sha256,
-                f"{store.path_for(sha256)} is used by no version{note}",
+                f"{store.describe(sha256)} is used by no version{note}",
                 not young,
             )
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..errors import Forbidden, NotFound
@@ -11,20 +10,29 @@ from ..extensions import db
 from ..models import Asset, User, Version
 from ..page_images import IMAGE_MIME
 from ..permissions import READ_OLD_VERSIONS, can
+from ..storage import BlobMissing, OpenedBlob
 from .actor import Actor
 from .assets import get_asset
 from .audit import record_event
-from .page_images import page_image_path, page_key, page_label, preview_json
+from .page_images import open_page_image_file, page_key, page_label, preview_json
 from .resources import blob_store
 
 MISSING_FILE = "The file is missing from the store; an admin can run `flask check`."
+
+
+def open_blob(sha256: str) -> OpenedBlob:
+    """A stored file, opened to send; 404 saying what to do when the store lacks it."""
+    try:
+        return blob_store().open(sha256)
+    except BlobMissing:
+        raise NotFound(MISSING_FILE) from None
 
 
 @dataclass
 class Download:
     asset_id: int
     version: int
-    path: Path
+    opened: OpenedBlob
     filename: str
     mime_type: str
     sha256: str
@@ -47,13 +55,10 @@ def visible_version(user: User, asset_id: int, version_number: int | None) -> Ve
 def open_download(user: User, asset_id: int, version_number: int | None = None) -> Download:
     """The file of a version the user may download."""
     version = visible_version(user, asset_id, version_number)
-    path = blob_store().path_for(version.blob_sha256)
-    if not path.is_file():
-        raise NotFound(MISSING_FILE)
     return Download(
         asset_id,
         version.number,
-        path,
+        open_blob(version.blob_sha256),
         version.original_filename,
         version.mime_type,
         version.blob_sha256,
@@ -72,9 +77,9 @@ def record_download(actor: Actor, download: Download, search_event_id: int | Non
 
 @dataclass
 class Preview:
-    """An image to send: where it is and the tag that changes when it does."""
+    """An image to send: the open file and the tag that changes when it does."""
 
-    path: Path
+    opened: OpenedBlob
     etag: str
 
 
@@ -83,15 +88,12 @@ def open_thumbnail(user: User, asset_id: int, version_number: int | None = None)
     version = visible_version(user, asset_id, version_number)
     if version.thumbnail_sha256 is None:
         raise NotFound("This version has no thumbnail yet; `flask reindex` makes missing ones.")
-    path = blob_store().path_for(version.thumbnail_sha256)
-    if not path.is_file():
-        raise NotFound(MISSING_FILE)
-    return Preview(path, version.thumbnail_sha256)
+    return Preview(open_blob(version.thumbnail_sha256), version.thumbnail_sha256)
 
 
 @dataclass
 class PageImage:
-    path: Path
+    opened: OpenedBlob
     etag: str
     mime_type: str
 
@@ -133,7 +135,10 @@ def open_page_image(user: User, asset_id: int, number: int) -> PageImage:
     if not 1 <= number <= len(sizes):
         raise NotFound(f"There is no image of page {number}: the file has {len(sizes)}.")
     width = sizes[number - 1][2]
-    path = page_image_path(version.blob_sha256, number, width)
-    if not path.is_file():
-        raise NotFound("The page image is missing; an admin can run `flask check --repair`.")
-    return PageImage(path, f"{version.blob_sha256[:32]}-{page_key(number, width)}", IMAGE_MIME)
+    try:
+        opened = open_page_image_file(version.blob_sha256, number, width)
+    except BlobMissing:
+        raise NotFound(
+            "The page image is missing; an admin can run `flask check --repair`."
+        ) from None
+    return PageImage(opened, f"{version.blob_sha256[:32]}-{page_key(number, width)}", IMAGE_MIME)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import current_app
@@ -45,9 +44,7 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     except Exception:
         db.session.rollback()
         report["database"] = "unavailable"
-    root = blob_store().root
-    writable = root.is_dir() and os.access(root, os.R_OK | os.W_OK | os.X_OK)
-    report["blob_store"] = "ok" if writable else "unavailable"
+    report["blob_store"] = "ok" if blob_store().available() else "unavailable"
     report["index"] = index_state() if report["database"] == "ok" else _UNAVAILABLE
     jobs = {"queued": 0, "failed": 0}
     try:

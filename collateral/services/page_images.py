@@ -42,6 +42,7 @@ from ..page_images import (
     missing_libreoffice_message,
     render_pages_in_child,
 )
+from ..storage import BlobMissing, OpenedBlob
 from .resources import blob_store
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 JOB = "render_pages"
 SWEEP_AFTER = timedelta(seconds=30)  # the upload's own enqueue comes first
 _QUEUE_KEY = "collateral.render_after_commit"
+MISSING_SOURCE = "The file is missing from the store; run `flask check`."
 
 
 def _me() -> str:
@@ -86,8 +88,18 @@ def page_key(number: int, width: int) -> str:
     return f"page-{number}-w{width}"
 
 
-def page_image_path(sha256: str, number: int, width: int) -> Path:
-    return blob_store().derived_path(sha256, page_key(number, width), "." + IMAGE_FORMAT)
+def open_page_image_file(sha256: str, number: int, width: int) -> OpenedBlob:
+    """A drawn page, ready to send; BlobMissing if the store lacks it."""
+    return blob_store().open_derived(sha256, page_key(number, width), "." + IMAGE_FORMAT)
+
+
+def _page_images_kept(version: Version, width: int) -> bool:
+    """Whether every drawn page of the version is in the store."""
+    store = blob_store()
+    return all(
+        store.derived_exists(version.blob_sha256, page_key(n, width), "." + IMAGE_FORMAT)
+        for n in range(1, (version.preview_pages or 0) + 1)
+    )
 
 
 # Queue the job once the upload's rows are committed: whichever service committed them.
@@ -209,9 +221,8 @@ def render_version(version_id: int) -> str:
         _finish(version, "failed", f"Drawing the pages stopped {attempts} times: {_why(version)}")
         return "failed"
     store = blob_store()
-    source = store.path_for(version.blob_sha256)
-    if not source.is_file():
-        _finish(version, "failed", "The file is missing from the store; run `flask check`.")
+    if not store.exists(version.blob_sha256):
+        _finish(version, "failed", MISSING_SOURCE)
         return "failed"
     program = soffice() if version.kind in OFFICE_KINDS else None
     if version.kind in OFFICE_KINDS and program is None:
@@ -225,16 +236,21 @@ def render_version(version_id: int) -> str:
         _LeaseKeeper(version.id),
     ):
         try:
-            rendering = render_pages_in_child(
-                source,
-                version.kind,
-                folder,
-                width=width,
-                max_pages=int(config["MAX_PAGE_IMAGES"]),
-                soffice=program,
-                timeout_seconds=float(config["RENDER_TIMEOUT_SECONDS"]),
-                memory_mb=int(config["RENDER_MEMORY_MB"]),
-            )
+            # A bucket's blob is fetched into a temporary file for LibreOffice and PDFium.
+            with store.local_copy(version.blob_sha256) as source:
+                rendering = render_pages_in_child(
+                    source,
+                    version.kind,
+                    folder,
+                    width=width,
+                    max_pages=int(config["MAX_PAGE_IMAGES"]),
+                    soffice=program,
+                    timeout_seconds=float(config["RENDER_TIMEOUT_SECONDS"]),
+                    memory_mb=int(config["RENDER_MEMORY_MB"]),
+                )
+        except BlobMissing:
+            _finish(version, "failed", MISSING_SOURCE)
+            return "failed"
         except RenderFailed as exc:
             if exc.final or version.preview_attempts >= attempts:
                 _finish(version, "failed", str(exc))
@@ -313,10 +329,7 @@ def mark_owed(include_missing_libreoffice: bool = True) -> int:
     width = int(current_app.config["PAGE_IMAGE_WIDTH"])
     ready = db.session.scalars(select(Version).where(Version.preview_status == "ready"))
     for version in ready:
-        if not all(
-            page_image_path(version.blob_sha256, n, width).is_file()
-            for n in range(1, (version.preview_pages or 0) + 1)
-        ):
+        if not _page_images_kept(version, width):
             version.preview_status, version.preview_attempts = "pending", 0
             marked += 1
     if include_missing_libreoffice and soffice() is not None:
@@ -353,10 +366,7 @@ def owed_versions() -> list[tuple[Version, str]]:
             )
             if version.id not in waiting and not live:
                 found.append((version, "page images owed and no job queued"))
-        elif not all(
-            page_image_path(version.blob_sha256, n, width).is_file()
-            for n in range(1, (version.preview_pages or 0) + 1)
-        ):
+        elif not _page_images_kept(version, width):
             found.append((version, "page images missing from the store"))
     if soffice() is not None:
         for version in db.session.scalars(

@@ -17,11 +17,11 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Asset, Page, Share, ShareAsset, Version, utcnow
 from ..page_images import IMAGE_MIME
+from ..storage import BlobMissing
 from .assets import today_utc
-from .downloads import MISSING_FILE, Download, PageImage
-from .page_images import page_image_path, page_key, page_label
+from .downloads import MISSING_FILE, Download, PageImage, open_blob
+from .page_images import open_page_image_file, page_key, page_label
 from .pages import pages_of_version
-from .resources import blob_store
 from .shares import share_state, token_hash
 
 MAX_TOKEN_LENGTH = 64
@@ -199,16 +199,15 @@ def open_buyer_page_image(version: Version, number: int) -> PageImage:
         if not 1 <= number <= drawn:
             raise NotFound("This document has no such page image.")
         width = version.preview_sizes[number - 1][2]
-        path = page_image_path(version.blob_sha256, number, width)
-        if not path.is_file():
-            raise NotFound(MISSING_FILE)
-        return PageImage(path, f"{version.blob_sha256[:32]}-{page_key(number, width)}", IMAGE_MIME)
+        try:
+            opened = open_page_image_file(version.blob_sha256, number, width)
+        except BlobMissing:
+            raise NotFound(MISSING_FILE) from None
+        etag = f"{version.blob_sha256[:32]}-{page_key(number, width)}"
+        return PageImage(opened, etag, IMAGE_MIME)
     if number != 1 or version.thumbnail_sha256 is None:
         raise NotFound("This document has no such page image.")
-    path = blob_store().path_for(version.thumbnail_sha256)
-    if not path.is_file():
-        raise NotFound(MISSING_FILE)
-    return PageImage(path, version.thumbnail_sha256, "image/jpeg")
+    return PageImage(open_blob(version.thumbnail_sha256), version.thumbnail_sha256, "image/jpeg")
 
 
 def open_shared_download(share: Share, asset_id: int) -> Download:
@@ -216,13 +215,10 @@ def open_shared_download(share: Share, asset_id: int) -> Download:
     if not share.allow_download:
         raise NotFound("This link does not offer downloads.")
     asset, version = shared_asset(share, asset_id)
-    path = blob_store().path_for(version.blob_sha256)
-    if not path.is_file():
-        raise NotFound(MISSING_FILE)
     return Download(
         asset.id,
         version.number,
-        path,
+        open_blob(version.blob_sha256),
         version.original_filename,
         version.mime_type,
         version.blob_sha256,

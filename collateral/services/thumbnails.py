@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import Asset, Version
 from ..page_images import OFFICE_KINDS
 from ..previews import thumbnail_in_child
+from ..storage import BlobMissing
 from .resources import blob_store
 
 BATCH = 50
@@ -29,10 +30,11 @@ def redraw_thumbnail(asset: Asset) -> str | None:
     version = asset.current_version
     if version is None or (version.preview_status == "ready" and version.kind in OFFICE_KINDS):
         return None  # the first slide or page is the thumbnail: no title on it to follow
-    source = blob_store().path_for(version.blob_sha256)
-    if not source.is_file():
+    try:
+        with blob_store().local_copy(version.blob_sha256) as source:
+            image = thumbnail_in_child(source, version.kind, asset.title, **_limits())
+    except BlobMissing:
         return None
-    image = thumbnail_in_child(source, version.kind, asset.title, **_limits())
     old, version.thumbnail_sha256 = version.thumbnail_sha256, blob_store().put_bytes(image)
     return old if old != version.thumbnail_sha256 else None
 
@@ -64,10 +66,13 @@ def make_missing_thumbnails() -> int:
             return made
         for version, title in rows:
             last_id = version.id
-            source = store.path_for(version.blob_sha256)
-            if not _needs_thumbnail(version) or not source.is_file():
+            if not _needs_thumbnail(version):
                 continue
-            image = thumbnail_in_child(source, version.kind, title, **limits)
+            try:
+                with store.local_copy(version.blob_sha256) as source:
+                    image = thumbnail_in_child(source, version.kind, title, **limits)
+            except BlobMissing:
+                continue
             version.thumbnail_sha256 = store.put_bytes(image)
             made += 1
         db.session.commit()

@@ -22,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_limiter.errors import RateLimitExceeded
@@ -32,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidInput, ServiceError
 from ..extensions import limiter, retry_after_seconds
+from ..file_responses import send_stored
 from ..models import Share, utcnow
 from ..services.share_access import (
     Link,
@@ -251,9 +251,7 @@ def page_image(token: str, asset_id: int, page_number: int):
     share, _ = _working_link(token)
     _, version = shared_asset(share, asset_id)
     image = open_buyer_page_image(version, page_number)
-    response = send_file(
-        image.path, mimetype=image.mime_type, conditional=True, etag=image.etag, max_age=0
-    )
+    response = send_stored(image.opened, mimetype=image.mime_type, etag=image.etag)
     # Revalidated each time, so a revoked link stops showing pages at once.
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -263,14 +261,12 @@ def page_image(token: str, asset_id: int, page_number: int):
 def download(token: str, asset_id: int):
     share, proof = _working_link(token)
     download = open_shared_download(share, asset_id)
-    response = send_file(
-        download.path,
+    response = send_stored(
+        download.opened,
         mimetype=download.mime_type,
+        etag=download.sha256,
         as_attachment=True,
         download_name=download.filename,
-        conditional=True,
-        etag=download.sha256,
-        max_age=0,
     )
     first_byte = response.status_code == 200 or (
         response.status_code == 206
