@@ -48,7 +48,7 @@ class Jobs:
                 results=False,
                 utc=True,
                 storage_class=PostgresStorage,
-                url=database_url,
+                engine=self._database_engine,
             )
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +59,12 @@ class Jobs:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self.sweep))
+
+    def _database_engine(self) -> Any:
+        from .extensions import db
+
+        with self.app.app_context():
+            return db.engine
 
     def _in_app(self, function: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any) -> Any:

@@ -12,8 +12,7 @@ so each job is handed out exactly once. The tables (`job_queued`, `job_scheduled
 
 from __future__ import annotations
 
-import os
-import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -35,29 +34,19 @@ class PostgresStorage(BaseStorage):
     blocking = False
     priority = True
 
-    def __init__(self, name: str = "huey", url: str = "", **_: Any) -> None:
+    def __init__(
+        self, name: str = "huey", engine: Callable[[], sa.Engine] | None = None, **_: Any
+    ) -> None:
         super().__init__(name)
-        self.url = url
-        self._engine: sa.Engine | None = None
-        self._engine_pid: int | None = None
-        self._lock = threading.Lock()
+        if engine is None:
+            raise ValueError("PostgresStorage needs the database engine")
+        self._engine_of_app = engine
 
     @property
     def engine(self) -> sa.Engine:
-        """An engine of this process's own: connections never cross a fork (gunicorn)."""
-        if self._engine is None or self._engine_pid != os.getpid():
-            with self._lock:
-                if self._engine is None or self._engine_pid != os.getpid():
-                    self._engine = sa.create_engine(
-                        self.url, pool_size=2, max_overflow=4, pool_pre_ping=True
-                    )
-                    self._engine_pid = os.getpid()
-        return self._engine
-
-    def close(self) -> None:
-        if self._engine is not None and self._engine_pid == os.getpid():
-            self._engine.dispose()
-        self._engine = None
+        """The app's own engine and connection pool (made per process, so never shared across
+        gunicorn's fork, and closed with the app's)."""
+        return self._engine_of_app()
 
     # The queue
 

@@ -12,7 +12,7 @@ import pytest
 from collateral import create_app
 from collateral.services import accounts, indexing, setup, taxonomy
 from collateral.services.resources import search_index
-from tests import buckets, databases
+from tests import buckets, cluster, databases
 from tests.factories import file_field, multipart
 
 ROLES = ("rep", "marketer", "manager", "admin")
@@ -42,6 +42,7 @@ def app_config(root: Path, database: Path | str) -> dict:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     buckets.select_s3_tests(config, items)
+    cluster.select_cluster_tests(config, items)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -32,7 +32,6 @@ def two_nodes(tmp_path, template_db):
     for app in apps:
         with app.app_context():
             db.engine.dispose()
-        app.extensions["collateral.jobs"].huey.storage.close()
 
 
 @on_postgres
