@@ -190,3 +190,24 @@ def test_a_log_row_written_outside_a_change_still_reaches_every_node(nodes):
         db.session.commit()
         assert indexing.pending_index_updates() == 1
     assert follow(a) == 1
+
+
+def test_after_a_restore_every_node_rebuilds_from_the_restored_database(nodes):
+    """Positions a node recorded belong to the database as it was; a restore starts anew."""
+    node, (a, api_a) = nodes
+    b, api_b = node("b")
+    before = api_a.upload(b"Gecko brief", "g.txt", title="Gecko").get_json()
+    follow(b)
+    assert found(api_b, "gecko") == [before["id"]]
+    with a.app_context():
+        floor = change_log.start_new_epoch()  # what `restore` does before rebuilding
+        indexing.rebuild_index()
+    assert b.test_client().get("/readyz").get_json()["index"]["status"] == "building"
+    follow(b)
+    with b.app_context():
+        assert search_index().applied_position() == floor
+    after = api_a.upload(b"Gecko sequel", "g2.txt", title="Gecko two").get_json()
+    with a.app_context():
+        assert change_log.last_position() > floor
+    follow(b)
+    assert sorted(found(api_b, "gecko")) == sorted([before["id"], after["id"]])

@@ -144,3 +144,31 @@ def prune() -> int:
         db.session.rollback()
         return 0
     return int(removed or 0)
+
+
+# Far above any position a node of the library before a restore can have reached.
+_EPOCH_STEP = 2**40
+
+
+def start_new_epoch() -> int:
+    """After a restore: forget the log and move every position past any other node's, so every
+    node rebuilds its index from the restored database (their recorded positions belong to the
+    database as it was, and would otherwise skip the restored one's changes). Commits; returns
+    the new floor."""
+    floor = last_position() + _EPOCH_STEP
+    db.session.execute(delete(ChangeLog))
+    db.session.execute(delete(IndexNode))
+    db.session.execute(update(ChangeLogPruned).values(through=floor))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('change_log', 'position'), :floor)"),
+            {"floor": floor},
+        )
+    else:
+        db.session.execute(text("DELETE FROM sqlite_sequence WHERE name = 'change_log'"))
+        db.session.execute(
+            text("INSERT INTO sqlite_sequence (name, seq) VALUES ('change_log', :floor)"),
+            {"floor": floor},
+        )
+    db.session.commit()
+    return floor
