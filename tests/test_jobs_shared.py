@@ -132,3 +132,58 @@ def test_the_runner_renews_its_lease_while_it_draws(app, api):
         db.session.expire_all()
         renewed = db.session.get(Version, version_id).preview_claimed_until
     assert renewed > first + timedelta(seconds=0.3)
+
+
+@on_postgres
+def test_flask_worker_takes_jobs_from_the_database_queue(tmp_path, template_db):
+    """Huey's own consumer (`flask worker`) runs on the PostgreSQL storage: a job queued by a
+    web node is drawn by a worker process on another "machine" (its own instance folder)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import Api
+
+    database = databases.database_for_test(template_db[0], tmp_path)
+    web = create_app(app_config(tmp_path / "web", database))
+    api = Api(web.test_client(), template_db[1])
+    asset = api.upload(make_pdf(["Worker drawn"]), "w.pdf", title="Worker").get_json()
+    settings = {
+        f"COLLATERAL_{key}": str(value)
+        for key, value in app_config(tmp_path / "worker", database).items()
+        if key not in ("TESTING",)
+    }
+    settings["COLLATERAL_UPLOAD_ROOT"] = web.config["UPLOAD_ROOT"]  # the one store
+    log = tmp_path / "worker.log"
+    with log.open("w") as sink:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--threads", "1"],
+            env={**os.environ, **settings},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        # Within 30 s: sooner than any sweep could queue it again (uploads younger than 30 s
+        # are left to the job their upload queued), so only the shared queue can bring it.
+        deadline = time.monotonic() + 30
+        while True:
+            with web.app_context():
+                status = db.session.scalar(
+                    select(Version.preview_status).where(Version.asset_id == asset["id"])
+                )
+                db.session.rollback()
+            if status != "pending":
+                break
+            assert worker.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        left = web.extensions["collateral.jobs"].counts()
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+        with web.app_context():
+            db.engine.dispose()
+    assert status == "ready", log.read_text()[-3000:]
+    assert left == {"queued": 0}
