@@ -147,7 +147,7 @@ def _move_search_filters(source_id: int, target_id: int) -> None:
 def merge_terms(source_id: int, target_id: int, *, actor: Actor = SYSTEM) -> Merged:
     """Give every asset carrying `source` the target instead, then delete `source`.
 
-    One transaction: the moved links, the outbox rows re-indexing each asset, the audit event
+    One transaction: the moved links, the log rows re-indexing each asset, the audit event
     and the deletion commit together. An asset that had both keeps one link, not two.
     """
     source = get_term(source_id)
