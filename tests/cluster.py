@@ -123,6 +123,7 @@ class Node:
         self.server: subprocess.Popen | None = None
         self.log = self.root / "gunicorn.log"
         self.http = requests.Session()
+        self.ready_statuses: list[int] = []
 
     @property
     def url(self) -> str:
@@ -153,7 +154,7 @@ class Node:
             self.port = self._listening_port(deadline)
         self._wait_answering(deadline)
         if wait_ready:
-            self.wait_ready(60)
+            self.ready_statuses += self.wait_ready(60)
 
     def _listening_port(self, deadline: float) -> int:
         while time.monotonic() < deadline:
@@ -165,10 +166,12 @@ class Node:
         raise AssertionError(f"node {self.name} did not start: {self.log.read_text()[-3000:]}")
 
     def _wait_answering(self, deadline: float) -> None:
+        """Wait until the node answers /readyz at all (its first request starts its index
+        follower); keep the statuses seen from then on in `self.ready_statuses`."""
         while time.monotonic() < deadline:
             try:
-                if self.http.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return
+                self.ready_statuses = [self.readyz().status_code]
+                return
             except requests.RequestException:
                 pass
             assert self.server.poll() is None, self.log.read_text()[-3000:]
