@@ -252,10 +252,12 @@ class Node:
         except subprocess.TimeoutExpired:
             self.kill()
         self.server = None
+        self._drop_connections()
 
     def kill(self) -> None:
         """Kill the node and all its processes at once, as a machine dying would."""
         if self.server is None:
+            self.http.close()
             return
         doomed = self.processes()
         for pid in doomed:
@@ -263,6 +265,12 @@ class Node:
                 os.kill(pid, signal.SIGKILL)
         self.server.wait(30)
         self.server = None
+        self._drop_connections()
+
+    def _drop_connections(self) -> None:
+        """Close the kept-alive connections to the server that is gone."""
+        self.http.close()
+        self.http = requests.Session()
 
     def local_files(self) -> list[Path]:
         return [p for p in self.uploads.rglob("*") if p.is_file()] if self.uploads.exists() else []
