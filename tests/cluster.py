@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
+import urllib3
 
 from tests.corpus import running_in_ci
 
@@ -122,7 +122,7 @@ class Node:
         self.port = 0
         self.server: subprocess.Popen | None = None
         self.log = self.root / "gunicorn.log"
-        self.http = requests.Session()
+        self.http = urllib3.PoolManager()
         self.ready_statuses: list[int] = []
 
     @property
@@ -170,50 +170,47 @@ class Node:
         follower); keep the statuses seen from then on in `self.ready_statuses`."""
         while time.monotonic() < deadline:
             try:
-                self.ready_statuses = [self.readyz().status_code]
+                self.ready_statuses = [self.readyz().status]
                 return
-            except requests.RequestException:
+            except urllib3.exceptions.HTTPError:
                 pass
             assert self.server.poll() is None, self.log.read_text()[-3000:]
             time.sleep(0.1)
         raise AssertionError(f"node {self.name} never answered: {self.log.read_text()[-3000:]}")
 
-    def readyz(self) -> requests.Response:
-        return self.http.get(f"{self.url}/readyz", timeout=10)
+    def request(self, method: str, path: str, role: str | None = None, **kwargs):
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return self.http.request(
+            method, f"{self.url}{path}", headers=headers, timeout=120, retries=False, **kwargs
+        )
+
+    def readyz(self) -> urllib3.BaseHTTPResponse:
+        return self.request("GET", "/readyz")
 
     def wait_ready(self, seconds: float) -> list[int]:
         """Poll /readyz until 200; the statuses seen on the way."""
         seen, deadline = [], time.monotonic() + seconds
         while True:
-            status = self.readyz().status_code
+            status = self.readyz().status
             seen.append(status)
             if status == 200:
                 return seen
-            assert time.monotonic() < deadline, f"{self.name} not ready: {self.readyz().text}"
+            assert time.monotonic() < deadline, f"{self.name} not ready: {self.readyz().data}"
             time.sleep(0.05)
 
-    def headers(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
     def upload(self, content: bytes, filename: str, title: str) -> dict:
-        response = self.http.post(
-            f"{self.url}/api/v1/assets",
-            headers=self.headers("marketer"),
-            files={"file": (filename, content)},
-            data={"title": title},
-            timeout=120,
+        response = self.request(
+            "POST",
+            "/api/v1/assets",
+            "marketer",
+            fields={"file": (filename, content), "title": title},
         )
-        assert response.status_code == 201, response.text[:500]
+        assert response.status == 201, response.data[:500]
         return response.json()
 
     def search(self, word: str, role: str = "rep") -> list[int]:
-        response = self.http.get(
-            f"{self.url}/api/v1/assets",
-            headers=self.headers(role),
-            params={"q": word, "per_page": 100},
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text[:500]
+        response = self.request("GET", "/api/v1/assets", role, fields={"q": word, "per_page": 100})
+        assert response.status == 200, response.data[:500]
         return [hit["id"] for hit in response.json()["results"]]
 
     def wait_found(self, word: str, asset_id: int, seconds: float, present: bool = True) -> float:
@@ -225,16 +222,14 @@ class Node:
             time.sleep(0.05)
         return time.monotonic() - started
 
-    def get(self, path: str, role: str = "rep") -> requests.Response:
-        return self.http.get(f"{self.url}{path}", headers=self.headers(role), timeout=60)
+    def get(self, path: str, role: str = "rep") -> urllib3.BaseHTTPResponse:
+        return self.request("GET", path, role)
 
-    def post(self, path: str, role: str = "marketer", **kwargs) -> requests.Response:
-        return self.http.post(f"{self.url}{path}", headers=self.headers(role), timeout=60, **kwargs)
+    def post(self, path: str, role: str = "marketer", **kwargs) -> urllib3.BaseHTTPResponse:
+        return self.request("POST", path, role, **kwargs)
 
-    def patch(self, path: str, role: str = "marketer", **kwargs) -> requests.Response:
-        return self.http.patch(
-            f"{self.url}{path}", headers=self.headers(role), timeout=60, **kwargs
-        )
+    def patch(self, path: str, role: str = "marketer", **kwargs) -> urllib3.BaseHTTPResponse:
+        return self.request("PATCH", path, role, **kwargs)
 
     def processes(self) -> set[int]:
         """The gunicorn master and every process below it (workers, LibreOffice)."""
@@ -257,7 +252,7 @@ class Node:
     def kill(self) -> None:
         """Kill the node and all its processes at once, as a machine dying would."""
         if self.server is None:
-            self.http.close()
+            self.http.clear()
             return
         doomed = self.processes()
         for pid in doomed:
@@ -269,8 +264,7 @@ class Node:
 
     def _drop_connections(self) -> None:
         """Close the kept-alive connections to the server that is gone."""
-        self.http.close()
-        self.http = requests.Session()
+        self.http.clear()
 
     def local_files(self) -> list[Path]:
         return [p for p in self.uploads.rglob("*") if p.is_file()] if self.uploads.exists() else []
