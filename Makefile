@@ -75,6 +75,7 @@ bench: $(VENV)/installed
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/importer.py --generated 300
 	$(BIN)/python bench/transfer.py --megabytes 1024 --rounds 3
+	bash scripts/with_seaweedfs.sh $(BIN)/python bench/blob_store.py --megabytes 256 --rounds 3
 	$(BIN)/python bench/reports.py --events 200000
 	$(BIN)/python bench/index_build.py
 	$(BIN)/python bench/highlight.py

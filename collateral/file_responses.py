@@ -45,9 +45,13 @@ def send_stored(
         max_age=0,
     )
     response.content_length = opened.size
-    return response.make_conditional(
+    response = response.make_conditional(
         request.environ, accept_ranges=True, complete_length=opened.size
     )
+    content_range = response.content_range
+    if response.status_code == 206 and opened.expect_end and content_range.stop is not None:
+        opened.expect_end(content_range.stop)  # a bucket then fetches only the range sent
+    return response
 
 
 def _requested_version() -> int | None:

@@ -41,6 +41,7 @@ from .models import LIST_TERM_KINDS, MAX_ID, User
 from .request_input import acting, link_duplicate
 from .services.accounts import user_for_session
 from .services.audit import record_refusal
+from .storage import blob_store_unreachable
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 MAX_SMALL_BODY = 1024 * 1024
@@ -294,6 +295,18 @@ def init_app(app: Flask) -> None:
             response = make_response(
                 error_response(
                     503, "busy", "The library is busy with other changes; try again shortly."
+                )
+            )
+            response.headers["Retry-After"] = "5"
+            return response
+        if blob_store_unreachable(exc):  # the bucket's server is down or failing
+            app.logger.warning("blob store unreachable, answered 503: %s", exc)
+            db.session.rollback()
+            response = make_response(
+                error_response(
+                    503,
+                    "store_unavailable",
+                    "The file store cannot be reached right now; try again shortly.",
                 )
             )
             response.headers["Retry-After"] = "5"

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import time
 import tracemalloc
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests import databases
 from tests.buckets import BUCKET, ENDPOINT, fresh_blob_url, s3_client, s3_settings
 from tests.conftest import Api, app_config, run_jobs
 from tests.factories import make_pdf
+from tests.test_bench_smoke import run_bench
 
 pytestmark = pytest.mark.s3
 MIB = 1024 * 1024
@@ -183,6 +185,13 @@ def test_a_large_upload_goes_in_parts_without_holding_the_file(tmp_path):
         finally:
             tracemalloc.stop()
         assert peak < 8 * MIB, f"{peak / MIB:.1f} MiB held while reading {size // MIB} MiB"
+        with store.local_copy(staged.sha256) as path:  # fetched in parts, in order
+            copied = hashlib.sha256()
+            with path.open("rb") as fetched:
+                while chunk := fetched.read(MIB):
+                    copied.update(chunk)
+            assert copied.hexdigest() == staged.sha256
+        assert not path.exists()
     finally:
         empty(store)
 
@@ -199,9 +208,15 @@ def test_downloads_stream_from_the_bucket_with_ranges(app, api, tmp_path):
     assert full.headers["Accept-Ranges"] == "bytes"
     etag = full.headers["ETag"]
     assert etag == f'"{asset["current_version"]["sha256"]}"'
+    asked = []
+    with app.app_context():
+        blob_store().client.meta.events.register(
+            "before-call.s3.GetObject", lambda params, **_: asked.append(params["headers"]["Range"])
+        )
     part = api.get(url, headers={"Range": "bytes=10-99"})
     assert part.status_code == 206 and part.data == content[10:100]
     assert part.headers["Content-Range"] == f"bytes 10-99/{len(content)}"
+    assert asked == ["bytes=10-99"]  # the range alone is fetched from the bucket
     tail = api.get(url, headers={"Range": "bytes=-50"})
     assert tail.status_code == 206 and tail.data == content[-50:]
     same = api.get(url, headers={"Range": "bytes=5-9", "If-Range": etag})
@@ -273,6 +288,34 @@ def test_check_finds_and_mends_what_is_wrong_in_the_bucket(app, api, runner):
     assert result.exit_code == 1 and "corrupt-blob: s3://" in result.output
 
 
+def test_check_aborts_uploads_a_killed_worker_left_unfinished(app):
+    with app.app_context():
+        store = blob_store()
+        client = s3_client()
+        key = store._blob_key(hashlib.sha256(b"a big deck, cut off").hexdigest())
+        upload = client.create_multipart_upload(Bucket=store.bucket, Key=key)
+        client.upload_part(
+            Bucket=store.bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=1,
+            Body=b"x" * 1024,
+        )
+        # Young: a live worker may still be sending it.
+        assert check_library(grace_seconds=0).findings == []
+        found = check_library(grace_seconds=0, upload_grace_seconds=0)
+        (abandoned,) = found.of_kind("abandoned-upload")
+        assert abandoned.subject == f"s3://{store.bucket}/{key}#{upload['UploadId']}"
+        assert repair_library(found, grace_seconds=0) == [
+            "aborted unfinished uploads to the bucket: 1"
+        ]
+        left = client.list_multipart_uploads(Bucket=store.bucket, Prefix=store.prefix)
+        assert left.get("Uploads", []) == []
+        assert check_library(grace_seconds=0, upload_grace_seconds=0).findings == []
+        with pytest.raises(ValueError):
+            store.abort_upload("s3://elsewhere/blobs/x#1")
+
+
 def test_backup_and_restore_through_the_bucket(app, api, tmp_path, tokens):
     files = {
         "case.pdf": make_pdf(["Axolotl case study", "Axolotl saved forty hours"]),
@@ -331,3 +374,35 @@ def test_readyz_says_whether_the_bucket_answers(app, client, tmp_path, template_
         for gone in (missing, unreachable):
             with gone.app_context():
                 db.engine.dispose()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the benchmark's client is curl")
+def test_the_blob_store_benchmark_runs():
+    output, rows = run_bench("blob_store.py", "--megabytes", "2", "--rounds", "1")
+    assert [row["store"] for row in rows] == ["local", "s3"]
+    for row in rows:
+        assert row["upload_mb_per_s"] > 0 and row["download_mb_per_s"] > 0
+        assert row["store_api_mb_per_s"] > 0 and row["worker_peak_mb"] > 0
+    assert rows[0]["local_files_written"] > 0 and rows[1]["local_files_written"] == 0
+    assert "store API MB/s" in output
+
+
+def test_a_bucket_that_cannot_be_reached_answers_503_and_keeps_nothing(
+    tmp_path, template_db, tokens
+):
+    root = tmp_path / "cut-off"
+    database = databases.database_for_test(template_db[0], root)
+    settings = {**app_config(root, database), "BLOB_URL": "s3://collateral-test/cut-off"}
+    cut_off = create_app({**settings, "S3_ENDPOINT_URL": "http://127.0.0.1:9"})
+    try:
+        there = Api(cut_off.test_client(), tokens)
+        response = there.upload(b"Walrus notes for the call", "walrus.txt", title="Walrus")
+        assert response.status_code == 503, response.get_json()
+        assert response.get_json()["error"]["code"] == "store_unavailable"
+        assert response.headers["Retry-After"] == "5"
+        assert there.search(q="walrus")["total"] == 0
+        assert files_under(root / "instance" / "blob-tmp") == []
+        assert not (root / "uploads").exists()
+    finally:
+        with cut_off.app_context():
+            db.engine.dispose()

@@ -34,6 +34,9 @@ from .uploads import forget_blob_if_unused
 # An unreferenced blob younger than this may belong to an upload about to record its rows
 # (the blob is committed first, see storage.py); only older ones are removed.
 BLOB_GRACE_SECONDS = 600
+# A bucket's multipart upload older than this is taken for one a killed worker left; a live
+# one of the largest file takes minutes.
+UPLOAD_GRACE_SECONDS = 3600
 _BATCH = 200
 
 
@@ -152,8 +155,19 @@ def _blob_findings(refs: _References, result: CheckResult, grace_seconds: float)
         )
 
 
-def _leftover_file_findings(refs: _References, result: CheckResult) -> None:
+def _leftover_file_findings(
+    refs: _References, result: CheckResult, upload_grace_seconds: float
+) -> None:
     store = blob_store()
+    for name in store.abandoned_uploads(upload_grace_seconds):
+        result.findings.append(
+            Finding(
+                "abandoned-upload",
+                name,
+                f"{name} is an upload a killed worker never finished",
+                True,
+            )
+        )
     for path in sorted(store.iter_temp_files()):
         if not store.temp_file_in_use(path):
             result.findings.append(
@@ -277,14 +291,18 @@ def _page_image_findings(result: CheckResult) -> None:
         result.findings.append(Finding("libreoffice-missing", "soffice", needed, False))
 
 
-def check_library(*, grace_seconds: float = BLOB_GRACE_SECONDS) -> CheckResult:
+def check_library(
+    *,
+    grace_seconds: float = BLOB_GRACE_SECONDS,
+    upload_grace_seconds: float = UPLOAD_GRACE_SECONDS,
+) -> CheckResult:
     """Every disagreement between database, blob store and index (reads every blob in use)."""
     result = CheckResult()
     result.assets = db.session.scalar(select(func.count(Asset.id))) or 0
     result.versions = db.session.scalar(select(func.count(Version.id))) or 0
     refs = _references()
     _blob_findings(refs, result, grace_seconds)
-    _leftover_file_findings(refs, result)
+    _leftover_file_findings(refs, result, upload_grace_seconds)
     _index_findings(result)
     _index_leftover_findings(result, grace_seconds)
     _page_image_findings(result)
@@ -305,6 +323,10 @@ def repair_library(result: CheckResult, *, grace_seconds: float = BLOB_GRACE_SEC
         sum(store.remove_temp_file(Path(f.subject)) for f in result.of_kind("orphan-temp-file")),
         "removed orphan temporary files",
     )
+    abandoned = result.of_kind("abandoned-upload")
+    for finding in abandoned:
+        store.abort_upload(finding.subject)
+    tell(len(abandoned), "aborted unfinished uploads to the bucket")
     removed = 0
     for finding in result.of_kind("unreferenced-blob"):
         if finding.repairable:

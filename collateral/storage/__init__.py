@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from .base import (
@@ -21,6 +22,14 @@ from .base import (
 )
 from .local import LocalBlobStore
 
+
+def blob_store_unreachable(exc: BaseException) -> bool:
+    """Whether an error means the blob store's server cannot be reached now (a bucket's; a local
+    folder's errors are not of this kind)."""
+    s3 = sys.modules.get(f"{__name__}.s3")  # never loaded: no bucket in use
+    return s3 is not None and s3.unreachable(exc)
+
+
 __all__ = [
     "CHUNK_BYTES",
     "TEMP_PREFIX",
@@ -30,6 +39,7 @@ __all__ = [
     "LocalBlobStore",
     "OpenedBlob",
     "StagedBlob",
+    "blob_store_unreachable",
     "open_blob_store",
 ]
 

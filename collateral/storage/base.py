@@ -20,7 +20,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -107,6 +107,8 @@ class OpenedBlob:
     stream: BinaryIO
     size: int
     modified: float  # seconds since the epoch
+    # Told where reading will stop (exclusive), a store fetches no further; None: no need.
+    expect_end: Callable[[int], None] | None = None
 
 
 class BlobStore(abc.ABC):
@@ -227,6 +229,15 @@ class BlobStore(abc.ABC):
         """Temporary files of uploads being written, or left by killed ones."""
         if self.temp_dir.is_dir():
             yield from self.temp_dir.glob(TEMP_PREFIX + "*")
+
+    def abandoned_uploads(self, min_age_seconds: float) -> list[str]:
+        """Uploads begun longer ago than `min_age_seconds` and never finished (a bucket's
+        multipart uploads, whose parts are kept, and paid for, until aborted); none locally."""
+        return []
+
+    def abort_upload(self, name: str) -> None:
+        """Drop an abandoned upload named by `abandoned_uploads`."""
+        raise ValueError(f"no such upload: {name!r}")
 
     def temp_file_in_use(self, path: Path) -> bool:
         """Whether a live process still holds the temporary file's lock (or it is gone)."""

@@ -46,9 +46,38 @@ def _is_missing(exc: Exception) -> bool:
     )
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether an error says the bucket's server cannot be reached or is failing (a network
+    error, a timeout, a 5xx answer): worth a 503 and a try later, not a 500."""
+    try:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+    except ImportError:  # pragma: no cover - boto3 is pinned
+        return False
+    network = (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+    if isinstance(exc, network):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or exc.response.get("Error", {}).get("Code") == "SlowDown"
+    return False
+
+
 class _ObjectReader(io.RawIOBase):
     """A seekable read-only view of one object: each read goes on from an open ranged GET,
-    or opens one at the current position; nothing is fetched before the first read."""
+    or opens one at the current position; nothing is fetched before the first read. Told
+    where the caller will stop (`expect_end`, for a Range request), the stream ends there, so
+    no GET asks for more (a buffered reader would otherwise read ahead past the range)."""
 
     def __init__(self, client: Any, bucket: str, key: str, size: int) -> None:
         super().__init__()
@@ -56,6 +85,12 @@ class _ObjectReader(io.RawIOBase):
         self._pos = 0
         self._body: Any = None
         self._body_pos = -1
+        self._body_end = 0  # where the open GET's range ends (exclusive)
+        self._expected_end = size
+
+    def expect_end(self, end: int) -> None:
+        """Reading stops at `end` (exclusive): what lies past it is never fetched."""
+        self._expected_end = max(0, min(end, self._size))
 
     def readable(self) -> bool:
         return True
@@ -74,15 +109,19 @@ class _ObjectReader(io.RawIOBase):
         return self._pos
 
     def readinto(self, buffer: Any) -> int:
-        if self._pos >= self._size or len(buffer) == 0:
+        if self._pos >= self._expected_end or len(buffer) == 0:
             return 0
-        if self._body is None or self._body_pos != self._pos:
+        if self._body is None or self._body_pos != self._pos or self._pos >= self._body_end:
             self._drop_body()
+            end = self._expected_end
             response = self._client.get_object(
-                Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-"
+                Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-{end - 1}"
             )
-            self._body, self._body_pos = response["Body"], self._pos
-        data = self._body.read(len(buffer))
+            self._body, self._body_pos, self._body_end = response["Body"], self._pos, end
+        data = self._body.read(min(len(buffer), self._body_end - self._pos))
+        if not data:  # the server stopped short: never a silently truncated file
+            self._drop_body()
+            raise OSError(f"s3://{self._bucket}/{self._key} ended at byte {self._pos}")
         count = len(data)
         buffer[:count] = data
         self._pos += count
@@ -190,7 +229,7 @@ class S3BlobStore(BlobStore):
         size = int(head["ContentLength"])
         raw = _ObjectReader(self.client, self.bucket, key, size)
         stream = io.BufferedReader(raw, buffer_size=READ_BUFFER_BYTES)
-        return OpenedBlob(stream, size, head["LastModified"].timestamp())
+        return OpenedBlob(stream, size, head["LastModified"].timestamp(), raw.expect_end)
 
     def _keys(self, prefix: str) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -262,6 +301,29 @@ class S3BlobStore(BlobStore):
         if head is None:
             raise BlobMissing(self.describe(sha256))
         return time.time() - head["LastModified"].timestamp()
+
+    def abandoned_uploads(self, min_age_seconds: float) -> list[str]:
+        """Multipart uploads of blobs a killed worker never finished: `s3://bucket/key#upload-id`."""
+        found = []
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}blobs/"
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                if time.time() - upload["Initiated"].timestamp() >= min_age_seconds:
+                    found.append(f"s3://{self.bucket}/{upload['Key']}#{upload['UploadId']}")
+        return sorted(found)
+
+    def abort_upload(self, name: str) -> None:
+        place, _, upload_id = name.partition("#")
+        key = place.removeprefix(f"s3://{self.bucket}/")
+        if not upload_id or not key.startswith(f"{self.prefix}blobs/") or key == place:
+            raise ValueError(f"not an upload of this store: {name!r}")
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except Exception as exc:
+            if not _is_missing(exc) and "NoSuchUpload" not in str(exc):
+                raise
 
     def describe(self, sha256: str) -> str:
         return f"s3://{self.bucket}/{self._blob_key(sha256)}"
