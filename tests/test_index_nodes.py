@@ -211,3 +211,15 @@ def test_after_a_restore_every_node_rebuilds_from_the_restored_database(nodes):
         assert change_log.last_position() > floor
     follow(b)
     assert sorted(found(api_b, "gecko")) == sorted([before["id"], after["id"]])
+
+
+def test_looking_at_the_log_often_leaves_nothing_in_the_index_folder(nodes):
+    """The follower looks a few times a second; a look that finds nothing owed writes nothing."""
+    node, (a, api_a) = nodes
+    api_a.upload(b"Kiwi", "k.txt", title="Kiwi")
+    with a.app_context():
+        for _ in range(5):
+            assert indexing.apply_pending_index_updates(rebuild=True) == 0
+        index = search_index()
+        index.apply([], [])  # a writer with nothing to write, as before the log
+        assert index.leftovers(min_age=0) == []

@@ -117,7 +117,19 @@ def apply(
     """
     with _writing(generations, timeout) as writer:
         if not _write_changes(writer, upserts, deletes):
-            writer.cancel()
+            cancel_cleanly(writer)
+
+
+def cancel_cleanly(writer: SegmentWriter) -> None:
+    """Cancel a writer and remove the files of the segment it had begun: Whoosh's own cancel
+    leaves them (empty column and posting files), and a follower that looks often would gather
+    them until `check --repair`."""
+    segment_id = writer.newsegment.segment_id()
+    storage = writer.storage
+    writer.cancel()
+    for name in storage.list():
+        if name.partition(".")[0] == segment_id:
+            storage.delete_file(name)
 
 
 def _write_changes(
@@ -170,7 +182,7 @@ def apply_owed(
             # A new index with nothing owed records that it is up to date (see `is_new`).
             batch = ChangeBatch(upserts=[], deletes=[], position=0)
         if batch is None:
-            writer.cancel()
+            cancel_cleanly(writer)
             return position
         _write_changes(writer, batch.upserts, batch.deletes)
         writer.update_document(**position_fields(batch.position))

@@ -127,6 +127,8 @@ def apply_pending_index_updates(*, rounds: int = 3, rebuild: bool = False) -> in
     the follower thread or `index-sync`.
     """
     target = change_log.last_position()
+    if _up_to_date(target):
+        return 0  # nothing owed: no need to take the writer lock
     timeout = float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"])
     applied, batches, busy = 0, 0, 0
     while batches < rounds:
@@ -152,6 +154,16 @@ def apply_pending_index_updates(*, rounds: int = 3, rebuild: bool = False) -> in
         if len(batch.rows) < OUTBOX_BATCH:
             break  # all that was committed when the lock was taken; later rows' writers follow
     return applied
+
+
+def _up_to_date(target: int) -> bool:
+    """Whether this node's index has applied up to `target` and needs no rebuild (read
+    without the lock: a wrong "no" only costs taking it)."""
+    index = search_index()
+    if not index.has_index() or index.is_new():
+        return False
+    position = index.applied_position()
+    return position is not None and target <= position and position >= change_log.pruned_through()
 
 
 def pending_index_updates() -> int:
