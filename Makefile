@@ -2,12 +2,13 @@
 # `make test`: the whole test suite
 # `make test-postgres`: the whole suite again, on a throwaway PostgreSQL server
 # `make test-s3`: the blob store tests against a throwaway S3-compatible server (SeaweedFS)
+# `make test-cluster`: two app nodes on throwaway PostgreSQL and SeaweedFS servers
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 
-.PHONY: run test test-postgres test-s3 lint bench clean audit audit-code audit-deps page-image-packages
+.PHONY: run test test-postgres test-s3 test-cluster lint bench clean audit audit-code audit-deps page-image-packages
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,11 @@ test-postgres: $(VENV)/installed
 # Tests marked s3 (left out of `make test` when no server is set) beside a real SeaweedFS.
 test-s3: $(VENV)/installed
 	bash scripts/with_seaweedfs.sh $(BIN)/python -m pytest -m s3
+
+# Two gunicorn nodes sharing the database and the bucket, each with its own index (tests marked
+# cluster: left out of every other run; under CI they fail rather than skip without servers).
+test-cluster: $(VENV)/installed
+	bash scripts/with_postgres.sh bash scripts/with_seaweedfs.sh $(BIN)/python -m pytest -m cluster tests/test_cluster.py
 
 lint: $(VENV)/installed
 	$(BIN)/ruff check .

@@ -65,6 +65,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     app.jinja_env.globals["collateral_version"] = __version__
     _init_jobs(app)
+    from . import index_follower
+
+    index_follower.init_app(app)
     return app
 
 

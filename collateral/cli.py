@@ -85,8 +85,8 @@ def reindex_command() -> None:
 @click.command("index-sync")
 @with_appcontext
 def index_sync_command() -> None:
-    """Apply index updates still pending in the outbox."""
-    applied = indexing.apply_pending_index_updates(rounds=1_000_000)
+    """Apply the change-log rows this node's index has not applied yet."""
+    applied = indexing.apply_pending_index_updates(rounds=1_000_000, rebuild=True)
     left = indexing.pending_index_updates()
     if left:
         raise click.ClickException(f"Applied {applied}; {left} still pending (index busy).")

@@ -25,6 +25,17 @@ DEFAULTS: dict[str, object] = {
     "EXTRACT_TIMEOUT_SECONDS": 60,
     "EXTRACT_MEMORY_MB": 1024,
     "INDEX_LOCK_TIMEOUT_SECONDS": 5.0,
+    # Each node's index follows the database's change log: a thread per web process applies
+    # other nodes' changes, polling this often (false: only requests and `index-sync` apply).
+    "INDEX_FOLLOW": True,
+    "INDEX_POLL_SECONDS": 0.25,
+    # This node's name in the database (empty: this host and its index folder).
+    "INDEX_NODE_NAME": "",
+    # A node not heard from for this long no longer holds log rows back from pruning (when it
+    # returns, its index is older than the log and it rebuilds).
+    "INDEX_NODE_FORGET_HOURS": 72.0,
+    # /readyz says 503 while this node's index is more than this many changes behind.
+    "INDEX_READY_MAX_LAG": 100,
     # What one file's text puts in the search index: its first characters, up to this many
     # distinct words. Words past either bound are not searchable; the file is kept whole.
     "INDEX_MAX_CHARS": 4_000_000,
@@ -52,11 +63,16 @@ DEFAULTS: dict[str, object] = {
     "JOBS_IN_WEB": True,
     "JOBS_THREADS": 1,  # runner threads per web process
     "JOBS_PATH": "",  # empty: "jobs.db" in the instance folder (Huey's SQLite storage)
+    # How often a runner looks for work owed with no job (a job lost with its node).
+    "JOBS_SWEEP_SECONDS": 60.0,
     # Page images: LibreOffice's program, limits of one render, the width and the page cap.
     "SOFFICE_PATH": "soffice",
     "RENDER_TIMEOUT_SECONDS": 120,
     "RENDER_MEMORY_MB": 2048,
     "RENDER_ATTEMPTS": 3,  # tries before a render that keeps failing is given up
+    # A render's claim lasts this long unless its runner renews it (it does, a third of the
+    # way through, while it draws): a runner that dies with its node frees the job this soon.
+    "RENDER_LEASE_SECONDS": 30.0,
     "PAGE_IMAGE_WIDTH": 1280,
     "MAX_PAGE_IMAGES": 300,  # pages drawn per file; a file claiming more gets the first ones
     # Links to buyers: days a new link works unless its sender says otherwise.

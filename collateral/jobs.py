@@ -1,8 +1,10 @@
-"""Background jobs: a Huey queue kept in a SQLite file in the instance folder.
+"""Background jobs: a Huey queue kept in a SQLite file in the instance folder, or in the
+database's own tables when the database is PostgreSQL (`jobs_storage.py`), so that any node's
+runner takes any job, each exactly once.
 
-Why Huey: a well-kept, dependency-free queue whose SQLite storage needs no broker (and which has
-Redis and PostgreSQL storage for larger installs), with retries, back-off and a consumer of its
-own. Its storage is not our database, so a job cannot be queued in the same transaction as the
+Why Huey: a well-kept, dependency-free queue whose SQLite storage needs no broker, with
+retries, back-off and a consumer of its own. Its storage is not our session, so a job cannot
+be queued in the same transaction as the
 change that needs it; instead the need itself is a row (a version's `preview_status` is
 `pending`, committed with the upload), the job is queued after the commit, and a sweep queues
 again whatever is pending with no job (see `services/page_images.py`). A job that dies with its
@@ -24,7 +26,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from huey import SqliteHuey, crontab
+from huey import Huey, SqliteHuey, crontab
+
+from .jobs_storage import PostgresStorage
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +39,32 @@ _IDLE_POLL = (0.1, 2.0)  # a runner's first and longest wait when the queue is e
 class Jobs:
     """One app's queue: named jobs that run in an app context, and the runners that take them."""
 
-    def __init__(self, app: Any, path: str) -> None:
+    def __init__(self, app: Any, path: str, database_url: str = "") -> None:
         self.app = app
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.huey = SqliteHuey(name="collateral", filename=path, results=False, utc=True)
+        self.sweep_seconds = float(app.config.get("JOBS_SWEEP_SECONDS", SWEEP_SECONDS))
+        if database_url.startswith("postgresql"):
+            self.huey: Huey = Huey(
+                name="collateral",
+                results=False,
+                utc=True,
+                storage_class=PostgresStorage,
+                engine=self._database_engine,
+            )
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.huey = SqliteHuey(name="collateral", filename=path, results=False, utc=True)
         self.sweepers: list[Callable[[], int]] = []
         self._tasks: dict[str, Any] = {}
         self._started_in: int | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self.sweep))
+
+    def _database_engine(self) -> Any:
+        from .extensions import db
+
+        with self.app.app_context():
+            return db.engine
 
     def _in_app(self, function: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any) -> Any:
@@ -135,7 +155,7 @@ class Jobs:
         while not self._stop.is_set():
             try:
                 if time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                    next_sweep = time.monotonic() + self.sweep_seconds
                     with self.app.app_context():
                         self.sweep()
                 if self.run_once():
@@ -153,7 +173,8 @@ def jobs_path(config: dict, instance_path: str) -> str:
 
 def init_app(app: Any) -> Jobs:
     """Bind a queue to the app; web processes start their runners on their first request."""
-    jobs = Jobs(app, jobs_path(app.config, app.instance_path))
+    url = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    jobs = Jobs(app, jobs_path(app.config, app.instance_path), url)
     app.extensions["collateral.jobs"] = jobs
     if app.config["JOBS_IN_WEB"]:
         threads = int(app.config["JOBS_THREADS"])

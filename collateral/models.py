@@ -8,7 +8,17 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import (
@@ -277,12 +287,74 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class IndexOutbox(db.Model):
-    """An index update owed: written in the same transaction as the change it follows."""
+# 64 bits on PostgreSQL; SQLite's INTEGER PRIMARY KEY is 64 bits and must be spelled INTEGER.
+_POSITION = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ChangeLog(db.Model):
+    """A change to what search sees, in commit order: written in the same transaction as the
+    change (`services/change_log.py` says how positions follow commit order). Every node's
+    index applies the rows after the position it recorded; rows every node has passed go."""
+
+    __tablename__ = "change_log"
+    # AUTOINCREMENT: SQLite never hands out a position again once its row is pruned.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    position: Mapped[int] = mapped_column(_POSITION, primary_key=True)
+    asset_id: Mapped[int] = mapped_column()
+    logged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeLogPruned(db.Model):
+    """One row: the highest position pruned from the change log. A node whose index records
+    a lower one has missed changes and rebuilds."""
+
+    __tablename__ = "change_log_pruned"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    asset_id: Mapped[int] = mapped_column(index=True)
-    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    through: Mapped[int] = mapped_column(_POSITION, default=0)
+
+
+class IndexNode(db.Model):
+    """A node's index as it last reported: the position applied, and when (for pruning)."""
+
+    __tablename__ = "index_node"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    position: Mapped[int] = mapped_column(_POSITION, default=0)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class JobQueued(db.Model):
+    """A background job waiting to run (Huey's queue, on PostgreSQL: `jobs_storage.py`)."""
+
+    __tablename__ = "job_queued"
+
+    id: Mapped[int] = mapped_column(_POSITION, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(100), index=True)
+    priority: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JobScheduled(db.Model):
+    """A job waiting for its time (a retry after a delay)."""
+
+    __tablename__ = "job_scheduled"
+
+    id: Mapped[int] = mapped_column(_POSITION, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(100))
+    run_at: Mapped[datetime] = mapped_column(index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JobValue(db.Model):
+    """Huey's key-value store (results, revocations, locks), by queue and key."""
+
+    __tablename__ = "job_value"
+
+    queue: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Collection(db.Model):

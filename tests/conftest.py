@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from collateral import create_app
-from collateral.services import accounts, setup, taxonomy
+from collateral.services import accounts, indexing, setup, taxonomy
 from collateral.services.resources import search_index
-from tests import buckets, databases
+from tests import buckets, cluster, databases
 from tests.factories import file_field, multipart
 
 ROLES = ("rep", "marketer", "manager", "admin")
@@ -34,12 +34,15 @@ def app_config(root: Path, database: Path | str) -> dict:
         "EXTRACT_TIMEOUT_SECONDS": 60,
         # Tests run background jobs themselves (`run_jobs`), so results do not race them.
         "JOBS_IN_WEB": False,
+        # Likewise the index: requests apply their own changes; tests apply others' themselves.
+        "INDEX_FOLLOW": False,
     }
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     buckets.select_s3_tests(config, items)
+    cluster.select_cluster_tests(config, items)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -78,7 +81,7 @@ def app(tmp_path, template_db):
     database = databases.database_for_test(template_db[0], tmp_path)
     app = create_app(app_config(tmp_path, database))
     with app.app_context():
-        search_index().ensure_exists()
+        indexing.apply_pending_index_updates(rebuild=True)  # a new index, brought up to date
     yield app
     with app.app_context():
         from collateral.extensions import db

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from collateral.extensions import db
-from collateral.models import Asset, IndexOutbox, Version
+from collateral.models import Asset, Version
 from collateral.search_index import IndexDocument
 from collateral.services.consistency import BLOB_GRACE_SECONDS
+from collateral.services.indexing import queue_index_update
 from collateral.services.resources import blob_store, search_index
 from tests.factories import make_pdf
 
@@ -208,7 +209,7 @@ def test_index_updates_still_owed_are_applied(app, api, library, runner):
     asset_id = library["txt"]["id"]
     with app.app_context():
         db.session.get(Asset, asset_id).title = "Echidna overview"
-        db.session.add(IndexOutbox(asset_id=asset_id))
+        queue_index_update(asset_id)
         db.session.commit()
     code, output = check(runner)
     assert code == 1
@@ -241,7 +242,7 @@ def test_every_disagreement_at_once_is_mended_in_one_repair(app, api, library, r
         store = blob_store()
         (store.temp_dir / ".upload-a.part").write_bytes(b"x")
         search_index().apply([], deletes=[library["pdf"]["id"]])
-        db.session.add(IndexOutbox(asset_id=library["txt"]["id"]))
+        queue_index_update(library["txt"]["id"])
         db.session.commit()
     drop_blob(app, b"orphan", BLOB_GRACE_SECONDS * 2)
     code, output = check(runner)

@@ -3,7 +3,8 @@
 from sqlalchemy import func, select
 
 from collateral.extensions import db
-from collateral.models import Asset, IndexOutbox, Term, User
+from collateral.models import Asset, Term, User
+from collateral.services.indexing import pending_index_updates
 from collateral.services.resources import search_index
 
 
@@ -88,7 +89,7 @@ def test_updates_owed_while_the_index_is_busy_are_applied_by_index_sync(app, api
         assert response.status_code == 201  # the user never sees the lock
         assert api.search(q="narwhal")["total"] == 0
         with app.app_context():
-            assert db.session.scalar(select(func.count(IndexOutbox.id))) == 1
+            assert pending_index_updates() == 1
     result = runner.invoke(args=["index-sync"])
     assert result.exit_code == 0 and "Applied 1" in result.output
     assert api.search(q="narwhal")["total"] == 1

@@ -239,13 +239,20 @@ def figures(name: str, seconds: list[float]) -> str:
     )
 
 
-def database_state(url: str) -> tuple[set[int], int]:
-    """The asset ids in the database and the index updates its outbox still owes."""
+def database_state(url: str, index_root: Path) -> tuple[set[int], int]:
+    """The asset ids in the database and the logged changes the index has not applied."""
+    index = SearchIndex(index_root)
+    try:
+        applied = index.applied_position() or 0
+    finally:
+        index.close()
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
             ids = set(connection.scalars(select(Asset.id)))
-            owed = connection.scalar(text("SELECT count(*) FROM index_outbox"))
+            owed = connection.scalar(
+                text("SELECT count(*) FROM change_log WHERE position > :p"), {"p": applied}
+            )
     finally:
         engine.dispose()
     return ids, owed
@@ -281,7 +288,7 @@ def test_four_workers_take_concurrent_uploads_and_searches(library):
         answers = [(kind, number, future.result()) for kind, number, future in futures]
     wall = time.perf_counter() - started
     # Right after the last answer, with nothing run in between (no index-sync).
-    in_database, owed = database_state(library.database_url)
+    in_database, owed = database_state(library.database_url, library.index_root)
     in_index = indexed_asset_ids(library.index_root)
 
     log = library.log.read_text()
@@ -321,12 +328,12 @@ def test_four_workers_take_concurrent_uploads_and_searches(library):
 
 
 def _when_owed(url: str, then: threading.Event, delay: float, stop: threading.Event) -> None:
-    """Set `then` `delay` seconds after the outbox first owes the index an update."""
+    """Set `then` `delay` seconds after the change log first owes the index an update."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         while not stop.is_set():
             with engine.connect() as connection:
-                if connection.scalar(text("SELECT count(*) FROM index_outbox")):
+                if connection.scalar(text("SELECT count(*) FROM change_log")):
                     break
             time.sleep(0.02)
         stop.wait(delay)

@@ -251,14 +251,14 @@ def test_the_index_is_written_from_the_database_not_from_rows_kept_in_a_session(
         from sqlalchemy.orm import Session
 
         from collateral.extensions import db
-        from collateral.models import Asset, IndexOutbox
+        from collateral.models import Asset, ChangeLog
         from collateral.services.indexing import apply_pending_index_updates
 
         kept = db.session.get(Asset, asset["id"])  # loaded before the edit below
         assert kept.title == "Plain notes"
         with Session(db.engine) as other:  # another worker's request
             other.get(Asset, asset["id"]).title = "Armadillo notes"
-            other.add(IndexOutbox(asset_id=asset["id"]))
+            other.add(ChangeLog(asset_id=asset["id"]))
             other.commit()
         apply_pending_index_updates()
     found = api.search(q="armadillo")["results"]

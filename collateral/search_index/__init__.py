@@ -14,7 +14,7 @@ snippets) and ``index`` (SearchIndex, which ties them together).
 from .highlight import FILE_SCAN_CHARS as HIGHLIGHT_FILE_CHARS
 from .index import SearchIndex
 from .schema import FACET_FIELDS, TEXT_FIELDS, bounded_body, document_fingerprint
-from .values import SORTS, Hit, IndexBusy, IndexDocument, SearchQuery, SearchResult
+from .values import SORTS, ChangeBatch, Hit, IndexBusy, IndexDocument, SearchQuery, SearchResult
 
 __all__ = [
     "FACET_FIELDS",
@@ -22,6 +22,7 @@ __all__ = [
     "SORTS",
     "TEXT_FIELDS",
     "bounded_body",
+    "ChangeBatch",
     "document_fingerprint",
     "Hit",
     "IndexBusy",

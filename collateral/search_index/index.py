@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from .highlight import K, best_pages_of_each
 from .schema import new_schema
 from .searchers import SearcherPool, Snapshot
 from .searching import search_page
-from .values import SORTS, IndexDocument, SearchQuery, SearchResult
+from .values import SORTS, ChangeBatch, IndexDocument, SearchQuery, SearchResult
 
 
 class SearchIndex:
@@ -61,14 +61,40 @@ class SearchIndex:
         """Add or replace `upserts` and remove `deletes` (which win) in one commit."""
         writing.apply(self._generations, upserts, deletes, timeout=timeout)
 
-    def rebuild(self, documents: Iterable[IndexDocument], *, timeout: float = 60.0) -> int:
+    def apply_owed(
+        self, owed: Callable[[int | None], ChangeBatch | None], *, timeout: float = 5.0
+    ) -> int | None:
+        """Apply what `owed(position recorded)` returns, with its new position, in one commit
+        under the writer lock; returns the position after (see `writing.apply_owed`)."""
+        return writing.apply_owed(self._generations, owed, timeout=timeout)
+
+    def applied_position(self) -> int | None:
+        """The change-log position the live generation records; None when it records none."""
+        return writing.applied_position(self._generations)
+
+    def is_new(self) -> bool:
+        """Whether the index has never been brought up to date (made empty, never applied to)."""
+        return writing.is_new(self._generations)
+
+    def has_index(self) -> bool:
+        """Whether a live generation exists (a node whose folder was removed has none)."""
+        return self._generations.read_current() is not None
+
+    def rebuild(
+        self,
+        documents: Iterable[IndexDocument],
+        *,
+        timeout: float = 60.0,
+        position: int | None = None,
+    ) -> int:
         """Index `documents` into a fresh generation, swap it in, and return the count.
 
         The live generation's writer lock is held throughout, so apply() elsewhere waits or
         raises IndexBusy instead of writing to a generation about to be replaced; pass a lazy
         iterable so the documents are read from the database after the lock is taken.
+        `position`, the change-log position they account for, is recorded in the same commit.
         """
-        return writing.rebuild(self._generations, documents, timeout=timeout)
+        return writing.rebuild(self._generations, documents, timeout=timeout, position=position)
 
     def optimize(self, *, timeout: float = 30.0) -> None:
         """Merge all segments into one (changes' own commits leave big segments alone)."""

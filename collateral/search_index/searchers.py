@@ -14,6 +14,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from .generations import Generations
+from .position import POSITION_ASSET_ID
 from .postings import Postings, field_lengths, read_postings
 from .schema import FACET_FIELDS
 
@@ -164,10 +165,14 @@ class SearcherPool:
                     by_term[int(text)] = docs
             facet_docs[name] = by_term
         empty = reader.doc_count_all() == 0  # an empty index's reader has no columns
+        asset_ids = _column_array(reader, "asset_id", empty)
         snapshot = Snapshot(
-            asset_ids=_column_array(reader, "asset_id", empty),
+            asset_ids=asset_ids,
             sort_dates=_column_array(reader, "sort_date", empty),
-            live=frozenset(reader.all_doc_ids()),
+            # Every asset's document; not the one recording the change-log position.
+            live=frozenset(
+                doc for doc in reader.all_doc_ids() if asset_ids[doc] != POSITION_ASSET_ID
+            ),
             facet_docs=facet_docs,
         )
         with self._lock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -33,6 +33,16 @@ class IndexDocument:
     expires_on: date | None
     # The names of its products, industries, stages and content type, so words find them.
     term_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChangeBatch:
+    """Changes owed to an index: what to add or replace, what to remove, and the change-log
+    position the index will have applied once they are written."""
+
+    upserts: Iterable[IndexDocument]
+    deletes: Iterable[int]
+    position: int
 
 
 @dataclass

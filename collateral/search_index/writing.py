@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,8 +14,9 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from .generations import Generations
+from .position import position_fields, read_position
 from .schema import document_fields
-from .values import IndexBusy, IndexDocument
+from .values import ChangeBatch, IndexBusy, IndexDocument
 
 log = logging.getLogger(__name__)
 _warned_outdated: set[str] = set()
@@ -115,17 +116,77 @@ def apply(
     Both are read once the writer lock is held, so lazy iterables see the latest state.
     """
     with _writing(generations, timeout) as writer:
-        deleted = {int(asset_id) for asset_id in deletes}
-        latest: dict[int, IndexDocument] = {}
-        for doc in upserts:
-            latest[doc.asset_id] = doc  # update_document can't see its own writer's docs
-        for asset_id in deleted:
-            writer.delete_by_term("asset_id", asset_id)
-        for asset_id, doc in latest.items():
-            if asset_id not in deleted:
-                writer.update_document(**_fitted(writer, document_fields(doc)))
-        if not deleted and not latest:
-            writer.cancel()
+        if not _write_changes(writer, upserts, deletes):
+            cancel_cleanly(writer)
+
+
+def cancel_cleanly(writer: SegmentWriter) -> None:
+    """Cancel a writer and remove the files of the segment it had begun: Whoosh's own cancel
+    leaves them (empty column and posting files), and a follower that looks often would gather
+    them until `check --repair`."""
+    segment_id = writer.newsegment.segment_id()
+    storage = writer.storage
+    writer.cancel()
+    for name in storage.list():
+        if name.partition(".")[0] == segment_id:
+            storage.delete_file(name)
+
+
+def _write_changes(
+    writer: SegmentWriter, upserts: Iterable[IndexDocument], deletes: Iterable[int]
+) -> bool:
+    """Write `upserts` and `deletes` (which win); whether there was anything to write."""
+    deleted = {int(asset_id) for asset_id in deletes}
+    latest: dict[int, IndexDocument] = {}
+    for doc in upserts:
+        latest[doc.asset_id] = doc  # update_document can't see its own writer's docs
+    for asset_id in deleted:
+        writer.delete_by_term("asset_id", asset_id)
+    for asset_id, doc in latest.items():
+        if asset_id not in deleted:
+            writer.update_document(**_fitted(writer, document_fields(doc)))
+    return bool(deleted or latest)
+
+
+def is_new(generations: Generations) -> bool:
+    """Whether the live generation has never been brought up to date: it holds no document,
+    not even the one recording a position."""
+    with generations.open(generations.current()).reader() as reader:
+        return reader.doc_count_all() == 0
+
+
+def applied_position(generations: Generations) -> int | None:
+    """The change-log position the live generation records (None: none recorded)."""
+    with generations.open(generations.current()).reader() as reader:
+        return read_position(reader)
+
+
+def apply_owed(
+    generations: Generations,
+    owed: Callable[[int | None], ChangeBatch | None],
+    *,
+    timeout: float = 5.0,
+) -> int | None:
+    """Under the writer lock, read the position the index records, ask `owed` what follows it,
+    and write that batch with its new position in one commit; returns the position after.
+
+    `owed` gets None when the index records no position (it cannot be brought up to date by
+    changes: rebuild it) and returns None when nothing is owed.
+    """
+    with _writing(generations, timeout) as writer:
+        with writer.reader() as reader:
+            position = read_position(reader)
+            empty = reader.doc_count_all() == 0
+        batch = owed(position)
+        if batch is None and empty and position == 0:
+            # A new index with nothing owed records that it is up to date (see `is_new`).
+            batch = ChangeBatch(upserts=[], deletes=[], position=0)
+        if batch is None:
+            cancel_cleanly(writer)
+            return position
+        _write_changes(writer, batch.upserts, batch.deletes)
+        writer.update_document(**position_fields(batch.position))
+    return batch.position
 
 
 def _fitted(writer: SegmentWriter, values: dict[str, Any]) -> dict[str, Any]:
@@ -151,13 +212,18 @@ def _fitted(writer: SegmentWriter, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def rebuild(
-    generations: Generations, documents: Iterable[IndexDocument], *, timeout: float = 60.0
+    generations: Generations,
+    documents: Iterable[IndexDocument],
+    *,
+    timeout: float = 60.0,
+    position: int | None = None,
 ) -> int:
     """Index `documents` into a fresh generation, swap it in, and return the count.
 
     The live generation's writer lock is held throughout, so apply() elsewhere waits or
     raises IndexBusy instead of writing to a generation about to be replaced; pass a lazy
-    iterable so the documents are read from the database after the lock is taken.
+    iterable so the documents are read from the database after the lock is taken. `position`
+    is the change-log position the documents account for, recorded in the same commit.
     """
     with _writing(generations, timeout, limitmb=16) as lock_holder:
         previous = generations.current()
@@ -172,6 +238,8 @@ def rebuild(
                     seen.add(doc.asset_id)
                     writer.add_document(**document_fields(doc))
                     count += 1
+                if position is not None:
+                    writer.add_document(**position_fields(position))
             except BaseException:
                 writer.cancel()
                 raise

@@ -116,7 +116,7 @@ def record_new_asset(
 ) -> Asset:
     """Record a stored file as a new asset owned by `user` (or the owner given), then index it.
 
-    `index_now=False` leaves the outbox row for the caller to apply with others (bulk import).
+    `index_now=False` leaves the logged change for the caller to apply with others (bulk import).
     """
     user = actor.user
     fields.given |= {"title", "status"}

@@ -30,7 +30,7 @@ from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..models import Version, utcnow
 from ..storage import CHUNK_BYTES, BlobMissing, OpenedBlob
-from . import page_images
+from . import change_log, page_images
 from .indexing import rebuild_index
 from .resources import blob_store
 from .thumbnails import make_missing_thumbnails
@@ -351,6 +351,7 @@ def restore_library(src: Path, *, force: bool = False) -> RestoreReport:
         removed += 1
     for sha256 in set(store.iter_derived()) - wanted:
         store.delete_derived(sha256)
+    change_log.start_new_epoch()  # every node's index is rebuilt from the restored database
     indexed = rebuild_index()
     # Page images are derived, like the index, and not in the backup: the jobs draw them again.
     page_images.mark_owed()

@@ -17,10 +17,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Asset, IndexOutbox, Version
+from ..models import Asset, Version
 from ..search_index import document_fingerprint
-from . import page_images
-from .indexing import apply_pending_index_updates, index_document, queue_index_update
+from . import change_log, page_images
+from .indexing import (
+    applied_position,
+    apply_pending_index_updates,
+    index_document,
+    queue_index_update,
+)
 from .indexing import rebuild_index as rebuild_search_index
 from .resources import blob_store, search_index
 from .thumbnails import make_missing_thumbnails
@@ -194,7 +199,14 @@ def _expected_fingerprints() -> Iterator[tuple[int, int]]:
 def _index_findings(result: CheckResult) -> None:
     index = search_index()
     found = result.findings
-    owed = sorted(set(db.session.scalars(select(IndexOutbox.asset_id))))
+    position = applied_position()
+    if position is None or position < change_log.pruned_through():
+        result.indexed = len(index.asset_ids()) if position is not None else 0
+        found.append(
+            Finding("index-outdated", "index", "the index is older than the change log", True)
+        )
+        return
+    owed = sorted({asset_id for _, asset_id in change_log.rows_after(position, 1_000_000)})
     if owed:
         shown = ", ".join(map(str, owed[:10])) + (", ..." if len(owed) > 10 else "")
         found.append(
@@ -214,7 +226,7 @@ def _index_findings(result: CheckResult) -> None:
         return
     result.indexed = len(indexed)
     expected = dict(_expected_fingerprints())
-    skip = set(owed)  # the outbox finding already covers these
+    skip = set(owed)  # the pending-updates finding already covers these
     for asset_id in sorted(set(indexed) - set(expected) - skip):
         found.append(
             Finding(
@@ -333,7 +345,7 @@ def repair_library(result: CheckResult, *, grace_seconds: float = BLOB_GRACE_SEC
     if result.of_kind("index-outdated"):
         tell(rebuild_search_index(), "rebuilt the index, assets")
     else:
-        # Through the outbox, which reads each asset afresh: one created since the check is
+        # Through the change log, which reads each asset afresh: one created since the check is
         # indexed, not deleted as "extra".
         stale = [
             f for k in ("index-extra", "index-missing", "index-stale") for f in result.of_kind(k)
@@ -341,7 +353,7 @@ def repair_library(result: CheckResult, *, grace_seconds: float = BLOB_GRACE_SEC
         for finding in stale:
             queue_index_update(int(finding.subject))
         db.session.commit()
-        tell(apply_pending_index_updates(rounds=1_000_000), "applied index updates")
+        tell(apply_pending_index_updates(rounds=1_000_000, rebuild=True), "applied index updates")
     if result.of_kind("missing-thumbnail"):
         tell(make_missing_thumbnails(), "drew missing thumbnails")
     if result.of_kind("page-images-owed"):

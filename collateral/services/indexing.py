@@ -1,4 +1,13 @@
-"""Keeping the search index true to the database, through the index outbox."""
+"""Keeping this node's search index true to the database, by following the change log.
+
+Each change to what search sees logs the asset in the change's own transaction
+(`change_log.py`); this node's index records, in the same Whoosh commit as the documents, the
+last log position it applied, and `apply_pending_index_updates` applies the rows after it. The
+service that made a change applies at once (so its own node shows it in the next search); a
+thread in each process (`index_follower.py`) applies what other nodes commit. An index that
+records no position (new, emptied, or from an older release) or one older than the pruned log
+cannot be brought up to date by changes: it is rebuilt from the database.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +15,12 @@ import logging
 from collections.abc import Iterator
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import LIST_TERM_KINDS, Asset, IndexOutbox, Version
-from ..search_index import IndexBusy, IndexDocument, bounded_body
+from ..models import LIST_TERM_KINDS, Asset, Version
+from ..search_index import ChangeBatch, IndexBusy, IndexDocument, bounded_body
+from . import change_log
 from .pages import text_of_version
 from .resources import search_index
 
@@ -21,8 +31,8 @@ BUSY_ATTEMPTS = 3
 
 
 def queue_index_update(asset_id: int) -> None:
-    """Owe the index an update for this asset, in the caller's transaction."""
-    db.session.add(IndexOutbox(asset_id=asset_id))
+    """Owe every node's index an update for this asset, logged with the caller's transaction."""
+    change_log.log_change(asset_id)
 
 
 def current_text(version: Version | None) -> str:
@@ -63,91 +73,102 @@ def index_document(asset: Asset) -> IndexDocument:
 
 
 class _OwedBatch:
-    """The oldest outbox rows and what they owe, read only once the writer lock is held.
+    """The log rows after the position the index records, and what they owe; read only once
+    the writer lock is held.
 
-    Read under the lock, a batch holds every update committed before this writer took the
-    lock, and no other writer can write an older state of an asset over it afterwards.
+    Read under the lock, a batch follows exactly the position the index holds, and no other
+    writer can write an older state of an asset over it afterwards.
     """
 
     def __init__(self) -> None:
-        self.rows: list[IndexOutbox] | None = None
-        self.assets: list[Asset] = []
-        self.gone: list[int] = []
+        self.rows: list[tuple[int, int]] = []
+        self.needs_rebuild = False
 
-    def _load(self) -> None:
-        if self.rows is not None:
-            return
-        self.rows = list(
-            db.session.scalars(select(IndexOutbox).order_by(IndexOutbox.id).limit(OUTBOX_BATCH))
-        )
-        asset_ids = sorted({row.asset_id for row in self.rows})
+    def owed(self, position: int | None) -> ChangeBatch | None:
+        if position is None or position < change_log.pruned_through():
+            self.needs_rebuild = True
+            return None
+        self.rows = change_log.rows_after(position, OUTBOX_BATCH)
+        if not self.rows:
+            return None
+        asset_ids = sorted({asset_id for _, asset_id in self.rows})
         # The assets after the rows, fresh from the database: an asset read first could
         # predate a change whose row is in the batch (and so would be marked applied).
-        self.assets = list(
+        assets = list(
             db.session.scalars(
                 select(Asset)
                 .where(Asset.id.in_(asset_ids))
                 .execution_options(populate_existing=True)
             )
         )
-        found = {asset.id for asset in self.assets}
-        self.gone = [asset_id for asset_id in asset_ids if asset_id not in found]
-
-    def deletes(self) -> Iterator[int]:
-        self._load()
-        yield from self.gone
-
-    def upserts(self) -> Iterator[IndexDocument]:
-        self._load()
-        for asset in self.assets:
-            yield index_document(asset)
+        found = {asset.id for asset in assets}
+        return ChangeBatch(
+            upserts=[index_document(asset) for asset in assets],
+            deletes=[asset_id for asset_id in asset_ids if asset_id not in found],
+            position=self.rows[-1][0],
+        )
 
 
-def _owed_up_to(last_id: int) -> bool:
-    """Whether any update queued up to outbox row `last_id` is still owed."""
-    owed = select(IndexOutbox.id).where(IndexOutbox.id <= last_id).limit(1)
-    return db.session.scalar(owed) is not None
+def applied_position() -> int | None:
+    """The log position this node's index has applied; None when it has none to apply on."""
+    index = search_index()
+    return index.applied_position() if index.has_index() else None
 
 
-def apply_pending_index_updates(*, rounds: int = 3) -> int:
-    """Apply what the outbox owes, in at most `rounds` batches; returns the rows applied.
+def apply_pending_index_updates(*, rounds: int = 3, rebuild: bool = False) -> int:
+    """Apply the log rows this node's index has not, in at most `rounds` batches; returns the
+    rows applied. An index that records no position, or one older than the pruned log, is
+    rebuilt instead with `rebuild` (the follower thread, the CLI), else left for them: a
+    request must not hold its user for a whole rebuild.
 
-    Each batch is read under the writer lock, so it holds every update committed before.
-    While the lock is busy, the updates owed when this call began are waited for a few lock
-    timeouts at most; whoever holds the lock meanwhile usually applies them, and what is still
-    owed after that stays for the next writer or `index-sync`.
+    While the writer lock is busy (another process of this node applying or rebuilding), the
+    rows committed when this call began are waited for a few lock timeouts at most; whoever
+    holds the lock meanwhile usually applies them, and what is left stays for the next writer,
+    the follower thread or `index-sync`.
     """
-    last_owed = db.session.scalar(select(func.max(IndexOutbox.id)))
-    if last_owed is None:
-        return 0
+    target = change_log.last_position()
+    if _up_to_date(target):
+        return 0  # nothing owed: no need to take the writer lock
     timeout = float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"])
     applied, batches, busy = 0, 0, 0
     while batches < rounds:
         batch = _OwedBatch()
         try:
-            search_index().apply(batch.upserts(), batch.deletes(), timeout=timeout)
+            search_index().apply_owed(batch.owed, timeout=timeout)
         except IndexBusy:
             db.session.rollback()
             busy += 1
-            if not _owed_up_to(last_owed):
+            if (applied_position() or -1) >= target:
                 break  # the writer that held the lock applied them
             if busy >= BUSY_ATTEMPTS:
-                log.warning("index busy: updates left in the outbox for the next writer")
+                log.warning("index busy: log rows left for the follower or the next writer")
                 break
             continue
-        rows = batch.rows or []
-        if rows:
-            db.session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
-        db.session.commit()
-        applied += len(rows)
+        db.session.commit()  # end the read transaction
+        if batch.needs_rebuild:
+            if rebuild:
+                rebuild_index()
+            break
+        applied += len(batch.rows)
         batches += 1
-        if len(rows) < OUTBOX_BATCH:
-            break  # all that was owed when the lock was taken; later rows' writers follow
+        if len(batch.rows) < OUTBOX_BATCH:
+            break  # all that was committed when the lock was taken; later rows' writers follow
     return applied
 
 
+def _up_to_date(target: int) -> bool:
+    """Whether this node's index has applied up to `target` and needs no rebuild (read
+    without the lock: a wrong "no" only costs taking it)."""
+    index = search_index()
+    if not index.has_index() or index.is_new():
+        return False
+    position = index.applied_position()
+    return position is not None and target <= position and position >= change_log.pruned_through()
+
+
 def pending_index_updates() -> int:
-    return db.session.scalar(select(func.count(IndexOutbox.id))) or 0
+    """Committed log rows this node's index has not applied (its lag)."""
+    return change_log.count_after(applied_position())
 
 
 def _all_documents() -> Iterator[IndexDocument]:
@@ -166,10 +187,12 @@ def optimize_index() -> None:
 
 
 def rebuild_index() -> int:
-    """Rebuild the whole index from the database into a fresh folder and swap it in."""
-    covered = db.session.scalar(select(func.max(IndexOutbox.id))) or 0
-    count = search_index().rebuild(_all_documents())
-    # Updates queued before the rebuild began are in it; later ones stay owed.
-    db.session.execute(delete(IndexOutbox).where(IndexOutbox.id <= covered))
+    """Rebuild the whole index from the database into a fresh folder and swap it in; the new
+    index records the log position read before the documents, so rows committed during the
+    rebuild are applied after it (applying a row twice is harmless: it reads the asset anew)."""
+    covered = change_log.last_position()
+    # Reported before building, so no node prunes the rows this index will start from.
+    change_log.report_position(covered)
+    count = search_index().rebuild(_all_documents(), position=covered)
     db.session.commit()
     return count

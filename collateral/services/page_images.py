@@ -6,6 +6,12 @@ pending version with no job and no live claim, so a job lost with its process ru
 job claims the version (who and until when) in one UPDATE, so two runners never draw the same
 file, draws the pages in a limited child (`page_images.py`), stores each image once under the
 blob's SHA-256 and the width, and records `ready` or `failed` with a reason a marketer can act on.
+
+The claim is a lease: it lasts RENDER_LEASE_SECONDS and the runner renews it while it draws
+(`_LeaseKeeper`). A runner on another machine cannot be asked whether it still runs, so a claim
+whose lease ran out is free, and a node killed mid-render has its job taken by another node's
+sweep within a lease and a sweep. (A holder on this machine whose process is gone frees it at
+once.)
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +48,6 @@ from .resources import blob_store
 logger = logging.getLogger(__name__)
 
 JOB = "render_pages"
-CLAIM_GRACE = timedelta(seconds=60)  # beyond the render's own time limit
 SWEEP_AFTER = timedelta(seconds=30)  # the upload's own enqueue comes first
 _QUEUE_KEY = "collateral.render_after_commit"
 MISSING_SOURCE = "The file is missing from the store; run `flask check`."
@@ -128,7 +134,6 @@ def _claim(version_id: int) -> Version | None:
     claimed = version.preview_claimed_until is not None and version.preview_claimed_until > now
     if claimed and not _claim_is_dead(holder):
         return None
-    limit = float(current_app.config["RENDER_TIMEOUT_SECONDS"])
     taken = db.session.execute(
         update(Version)
         .where(
@@ -140,7 +145,7 @@ def _claim(version_id: int) -> Version | None:
         )
         .values(
             preview_claimed_by=_me(),
-            preview_claimed_until=now + timedelta(seconds=limit) + CLAIM_GRACE,
+            preview_claimed_until=now + _lease(),
             preview_attempts=Version.preview_attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -150,6 +155,46 @@ def _claim(version_id: int) -> Version | None:
         return None
     db.session.refresh(version)
     return version
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=float(current_app.config["RENDER_LEASE_SECONDS"]))
+
+
+class _LeaseKeeper:
+    """Renews a claim's lease from a thread while the render runs (a third of the way through
+    each lease), on a connection of its own; stops when the block ends."""
+
+    def __init__(self, version_id: int) -> None:
+        self.version_id = version_id
+        self.lease = _lease()
+        self.engine = db.engine
+        self.me = _me()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="render-lease", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() / 3):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        update(Version)
+                        .where(
+                            Version.id == self.version_id,
+                            Version.preview_claimed_by == self.me,
+                        )
+                        .values(preview_claimed_until=utcnow() + self.lease)
+                    )
+            except Exception:
+                logger.exception("Could not renew the claim on version %s", self.version_id)
 
 
 def _finish(version: Version, status: str, message: str | None, **fields: Any) -> None:
@@ -186,7 +231,10 @@ def render_version(version_id: int) -> str:
     width = int(config["PAGE_IMAGE_WIDTH"])
     scratch = Path(current_app.instance_path) / "render-tmp"
     scratch.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="render-", dir=scratch) as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="render-", dir=scratch) as folder,
+        _LeaseKeeper(version.id),
+    ):
         try:
             # A bucket's blob is fetched into a temporary file for LibreOffice and PDFium.
             with store.local_copy(version.blob_sha256) as source:

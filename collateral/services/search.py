@@ -154,7 +154,7 @@ def search_assets(actor: Actor, params: SearchParams, *, audit: bool = True) -> 
     result = search_index().search(query)
     ids = [hit.asset_id for hit in result.hits]
     # The database has the last word: an index a moment behind it (updates still in the
-    # outbox) must not show anyone an asset they may no longer see.
+    # change log) must not show anyone an asset they may no longer see.
     assets = {
         a.id: a
         for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(*FULL_ASSET))

@@ -1,7 +1,8 @@
 """Admins' care of the taxonomy: rename, reorder, retire, restore and merge terms.
 
-The index filters by term id, but it also holds each asset's term names as words, so a rename or
-a merge re-indexes every asset that carries the term, in the same transaction through the outbox.
+The index filters by term id, but it also holds each asset's term names as words, so a rename
+or a merge re-indexes every asset that carries the term, in the same transaction, through the
+change log.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _asset_ids_with(term: Term) -> list[int]:
 
 
 def _reindex(count: int) -> None:
-    """Apply the outbox, with enough rounds for the `count` assets just queued.
+    """Apply the change log, with enough rounds for the `count` assets just queued.
 
     Rows left (the index busy) stay owed, for the next write or `flask index-sync`.
     """
@@ -146,7 +147,7 @@ def _move_search_filters(source_id: int, target_id: int) -> None:
 def merge_terms(source_id: int, target_id: int, *, actor: Actor = SYSTEM) -> Merged:
     """Give every asset carrying `source` the target instead, then delete `source`.
 
-    One transaction: the moved links, the outbox rows re-indexing each asset, the audit event
+    One transaction: the moved links, the log rows re-indexing each asset, the audit event
     and the deletion commit together. An asset that had both keeps one link, not two.
     """
     source = get_term(source_id)
