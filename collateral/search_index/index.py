@@ -9,7 +9,7 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from . import leftovers, writing
+from . import leftovers, rebuilding, writing
 from .generations import Generations
 from .highlight import K, best_pages_of_each
 from .schema import new_schema
@@ -69,6 +69,11 @@ class SearchIndex:
         iterable so the documents are read from the database after the lock is taken.
         """
         return writing.rebuild(self._generations, documents, timeout=timeout)
+
+    def rebuild_in_parts(self, parts: Sequence[rebuilding.Part], *, timeout: float = 60.0) -> int:
+        """`rebuild` with each of `parts` (picklable callables returning documents, in asset
+        order) read and indexed in its own process, as a segment of the fresh generation."""
+        return rebuilding.rebuild_in_parts(self._generations, parts, timeout=timeout)
 
     def optimize(self, *, timeout: float = 30.0) -> None:
         """Merge all segments into one (changes' own commits leave big segments alone)."""

@@ -9,8 +9,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import LIST_TERM_KINDS, Asset, IndexOutbox, Version
-from ..search_index import IndexBusy, IndexDocument, bounded_body
+from ..models import Asset, IndexOutbox, Version
+from ..search_index import IndexBusy, IndexDocument
+from .index_rebuild import asset_document, rebuild_from_database
 from .pages import text_of_version
 from .resources import search_index
 
@@ -34,31 +35,11 @@ def current_text(version: Version | None) -> str:
 
 def index_document(asset: Asset) -> IndexDocument:
     """What the index holds for an asset, built from the database."""
-    version = asset.current_version
-    ids = {kind: [t.id for t in asset.terms_of(kind)] for kind in LIST_TERM_KINDS}
-    # Names as words too, so a rename or merge changes what a search for them finds.
-    term_names = [t.name for t in asset.terms]
-    if asset.content_type is not None:
-        term_names.append(asset.content_type.name)
-    return IndexDocument(
-        asset_id=asset.id,
-        title=asset.title,
-        description=asset.description or "",
-        body=bounded_body(
-            current_text(version),
-            int(current_app.config["INDEX_MAX_CHARS"]),
-            int(current_app.config["INDEX_MAX_WORDS"]),
-        ),
-        filename=version.original_filename if version else "",
-        tags=list(asset.tags or []),
-        products=ids["product"],
-        industries=ids["industry"],
-        stages=ids["stage"],
-        content_type=asset.content_type_id,
-        status=asset.status,
-        sort_date=version.uploaded_at if version else asset.created_at,
-        expires_on=asset.expires_at,
-        term_names=term_names,
+    return asset_document(
+        asset,
+        current_text(asset.current_version),
+        int(current_app.config["INDEX_MAX_CHARS"]),
+        int(current_app.config["INDEX_MAX_WORDS"]),
     )
 
 
@@ -150,25 +131,17 @@ def pending_index_updates() -> int:
     return db.session.scalar(select(func.count(IndexOutbox.id))) or 0
 
 
-def _all_documents() -> Iterator[IndexDocument]:
-    ids = list(db.session.scalars(select(Asset.id).order_by(Asset.id)))
-    for start in range(0, len(ids), 100):
-        batch = db.session.scalars(select(Asset).where(Asset.id.in_(ids[start : start + 100])))
-        for asset in batch:
-            yield index_document(asset)
-        db.session.expunge_all()  # keep memory flat on a large library
-
-
 def optimize_index() -> None:
     """Merge the index's segments into one: changes' own commits never merge big segments, so
     a library holding big documents gathers segments until this runs (`flask optimize`)."""
     search_index().optimize(timeout=float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"]) * 6)
 
 
-def rebuild_index() -> int:
-    """Rebuild the whole index from the database into a fresh folder and swap it in."""
+def rebuild_index(processes: int | None = None) -> int:
+    """Rebuild the whole index from the database into a fresh folder and swap it in, with
+    `processes` workers (None: the INDEX_REBUILD_PROCESSES setting; see index_rebuild)."""
     covered = db.session.scalar(select(func.max(IndexOutbox.id))) or 0
-    count = search_index().rebuild(_all_documents())
+    count = rebuild_from_database(search_index(), processes)
     # Updates queued before the rebuild began are in it; later ones stay owed.
     db.session.execute(delete(IndexOutbox).where(IndexOutbox.id <= covered))
     db.session.commit()

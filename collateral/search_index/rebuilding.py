@@ -1,0 +1,135 @@
+"""Rebuilding the index with several processes: each writes one segment of a fresh generation.
+
+Whoosh analyses and writes postings in pure Python, so one process keeps one core busy; a new
+node waits for its rebuild before it is ready. Here each part of the library (a picklable
+callable that reads its documents, in asset order) runs in its own process, which reads the
+database itself and writes its own segment into the fresh generation folder without the
+folder's lock; then this process commits one table of contents listing the segments in the
+parts' order, so document numbers follow the same order as a single-process rebuild, and swaps
+the generation in. Nothing is merged: `optimize` merges the segments later if wanted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from whoosh import index
+from whoosh.codec.base import Segment
+from whoosh.writing import SegmentWriter
+
+from .generations import Generations
+from .schema import document_fields
+from .values import IndexDocument
+from .writing import open_writer
+
+# Memory for each part's posting pool before it spills sorted runs to disk (as Whoosh counts it:
+# the process's peak is about twice this).
+PART_LIMIT_MB = 128
+
+Part = Callable[[], Iterable[IndexDocument]]
+# What a worker hands back: its segment (None if its part was empty) and the asset ids in it.
+Written = tuple[Segment | None, list[int]]
+
+
+def write_part(folder: str, part: Part, limitmb: int = PART_LIMIT_MB) -> Written:
+    """Write `part`'s documents as one new segment in the index at `folder`; run in a worker.
+
+    Takes no lock: the folder is a generation no one else writes to until it is swapped in.
+    Returns the segment (None when the part is empty) and the asset ids it holds.
+    """
+    ix = index.open_dir(folder)
+    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, compound=False)
+    # Its sorted runs in a temporary folder of its own: Whoosh names one per index, and a
+    # worker that finishes first would delete it under the other.
+    private = ix.storage.temp_storage(f"{writer.newsegment.segment_id()}.tmp")
+    writer._tempstorage = writer.pool.tempstore = private
+    ids: list[int] = []
+    try:
+        for doc in part():
+            writer.add_document(**document_fields(doc))
+            ids.append(doc.asset_id)
+        if not ids:
+            writer.cancel()
+            return None, ids
+        segment = writer._finalize_segment()
+        writer._finish()
+        return segment, ids
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+
+
+def _commit_segments(folder: Path, segments: list[Segment]) -> None:
+    """Make `segments` the generation's contents, in this order, in one commit."""
+    writer = index.open_dir(folder).writer(limitmb=16, compound=False)
+    try:
+        writer._close_segment()  # its own segment stays empty and is cleaned away
+        writer._commit_toc(segments)
+    finally:
+        writer._finish()
+
+
+def _run_parts(folder: Path, parts: Sequence[Part], limitmb: int) -> list[Written]:
+    """Each part in its own process; on the first failure the others are not waited for."""
+    # spawn, not fork: the caller may be a threaded server whose locks a fork would copy held.
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(max_workers=len(parts), mp_context=context)
+    try:
+        futures = [executor.submit(write_part, str(folder), part, limitmb) for part in parts]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()  # raises the first failure
+        return [future.result() for future in futures]
+    except BaseException:
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.terminate()
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def rebuild_in_parts(
+    generations: Generations,
+    parts: Sequence[Part],
+    *,
+    timeout: float = 60.0,
+    limitmb: int = PART_LIMIT_MB,
+) -> int:
+    """Index each of `parts` in its own process into a fresh generation, swap it in, and
+    return the count. Parts are read in their own processes, after the lock is taken.
+
+    As in a single-process rebuild, the live generation's writer lock is held throughout, and a
+    failure anywhere leaves the live generation as it was and no trace of the fresh one.
+    """
+    lock_holder = open_writer(generations, timeout, limitmb=16)
+    try:
+        previous = generations.current()
+        name = generations.new()
+        try:
+            results = _run_parts(generations.root / name, parts, limitmb)
+            count = _count_once([ids for _, ids in results])
+            segments = [segment for segment, _ in results if segment is not None]
+            _commit_segments(generations.root / name, segments)
+            generations.swap_to(name)
+        except BaseException:
+            generations.discard(name)
+            raise
+    finally:
+        lock_holder.cancel()
+    generations.remove_before(previous)
+    return count
+
+
+def _count_once(id_lists: list[list[int]]) -> int:
+    """How many assets the parts hold; an asset in two places is a caller's mistake."""
+    seen: set[int] = set()
+    for ids in id_lists:
+        for asset_id in ids:
+            if asset_id in seen:
+                raise ValueError(f"Asset {asset_id} appears twice in the rebuild")
+            seen.add(asset_id)
+    return len(seen)
