@@ -11,14 +11,16 @@ the generation in. Nothing is merged: `optimize` merges the segments later if wa
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from whoosh import index
 from whoosh.codec.base import Segment
-from whoosh.writing import SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 from .generations import Generations
 from .schema import document_fields
@@ -29,9 +31,85 @@ from .writing import open_writer
 # the process's peak is about twice this).
 PART_LIMIT_MB = 128
 
+# Postings per chunk of a sorted run on disk.
+RUN_CHUNK = 16_384
+
 Part = Callable[[], Iterable[IndexDocument]]
 # What a worker hands back: its segment (None if its part was empty) and the asset ids in it.
 Written = tuple[Segment | None, list[int]]
+
+
+class ChunkedPostingPool(PostingPool):
+    """Whoosh's posting pool, writing its sorted runs as marshalled lists of postings.
+
+    Whoosh pickles and unpickles each posting on its own when a pool spills to disk, which
+    was a third of a large rebuild's time; a chunk at a time the same postings, in the same
+    order, cost a fraction of it. Memory read back is one chunk per run.
+    """
+
+    def _write_run(self, f, items):
+        chunk = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == RUN_CHUNK:
+                marshal.dump(chunk, f)
+                chunk = []
+        if chunk:
+            marshal.dump(chunk, f)
+        f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = marshal.load(f)  # noqa: S302 (a run this process wrote)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
+class _PreloadedLengths:
+    """Each document's field lengths, read once per field from a segment's per-document
+    reader: Whoosh otherwise reads one from disk for every posting written, a tenth of a
+    rebuild's time. The values are the reader's own, so the postings are the same."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self._fields.get(fieldname)
+        if lengths is None:
+            read = self._reader.doc_field_length
+            lengths = [read(doc, fieldname) for doc in range(self._reader.doc_count_all())]
+            self._fields[fieldname] = lengths
+        return lengths[docnum]
+
+
+class PartWriter(SegmentWriter):
+    """A segment writer for one part: its own temporary folder, chunked runs, and field
+    lengths read once per field when the postings are written."""
+
+    def __init__(self, ix: index.Index, limitmb: int) -> None:
+        super().__init__(ix, _lk=False, limitmb=limitmb, compound=False)
+        # Its sorted runs in a temporary folder of its own: Whoosh names one per index, and a
+        # worker that finishes first would delete it under the other.
+        self._tempstorage = ix.storage.temp_storage(f"{self.newsegment.segment_id()}.tmp")
+        self.pool = ChunkedPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        reader = self.per_document_reader()
+        try:
+            lengths = _PreloadedLengths(reader)
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            self.fieldwriter.close()
+        finally:
+            reader.close()
 
 
 def write_part(folder: str, part: Part, limitmb: int = PART_LIMIT_MB) -> Written:
@@ -41,11 +119,7 @@ def write_part(folder: str, part: Part, limitmb: int = PART_LIMIT_MB) -> Written
     Returns the segment (None when the part is empty) and the asset ids it holds.
     """
     ix = index.open_dir(folder)
-    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, compound=False)
-    # Its sorted runs in a temporary folder of its own: Whoosh names one per index, and a
-    # worker that finishes first would delete it under the other.
-    private = ix.storage.temp_storage(f"{writer.newsegment.segment_id()}.tmp")
-    writer._tempstorage = writer.pool.tempstore = private
+    writer = PartWriter(ix, limitmb)
     ids: list[int] = []
     try:
         for doc in part():
