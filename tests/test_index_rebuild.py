@@ -107,6 +107,7 @@ def test_two_processes_index_what_one_by_one_uploads_indexed(app, api):
     with app.app_context():
         assert rebuild_index(processes=2) == 24
         assert search_index().fingerprints() == fingerprints  # the same fields, asset by asset
+        assert search_index().leftovers(min_age=0) == []  # no worker's files left behind
     assert live_segments(app) == 2  # one per process, not merged
     in_parts = answers(api)
     # Updates on upload leave replaced documents in the live index's statistics, which move
