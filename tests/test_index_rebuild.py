@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from collateral.search_index import IndexDocument, SearchIndex, SearchQuery
+from collateral.search_index import IndexDocument, SearchIndex, SearchQuery, bounded_body
+from collateral.search_index.schema import WORD
 from collateral.services.index_rebuild import slices
 from collateral.services.indexing import rebuild_index
 from collateral.services.resources import search_index
@@ -212,3 +213,31 @@ def test_a_rebuild_in_parts_replaces_the_live_index(live_index):
     result = live_index.search(SearchQuery("", sort="newest", per_page=100))
     assert [hit.asset_id for hit in result.hits] == list(range(80, 9, -1))
     assert len(generation_folders(live_index)) == 2  # this one and the previous, still open
+
+
+def scanned_cut(text: str, max_chars: int, max_words: int) -> str:
+    """bounded_body's cut found by scanning every word (its way for every text before the
+    shortcut for texts too short to reach a bound)."""
+    seen: set[str] = set()
+    end = len(text)
+    for found in WORD.finditer(text, 0, max_chars + 1):
+        if found.end() > max_chars:
+            end = found.start()
+            break
+        seen.add(found.group().lower())
+        if len(seen) > max_words:
+            end = found.start()
+            break
+    else:
+        if len(text) > max_chars:
+            end = max_chars
+    return text[:end]
+
+
+def test_bounded_body_cuts_short_texts_as_a_full_scan_does():
+    rng = random.Random(5)
+    alphabet = "ab cdé_.1-v2.0ÉZ "
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        max_chars, max_words = rng.randint(0, 45), rng.randint(0, 45)
+        assert bounded_body(text, max_chars, max_words) == scanned_cut(text, max_chars, max_words)
