@@ -78,6 +78,7 @@ bench: $(VENV)/installed
 	bash scripts/with_seaweedfs.sh $(BIN)/python bench/blob_store.py --megabytes 256 --rounds 3
 	$(BIN)/python bench/reports.py --events 200000
 	$(BIN)/python bench/index_build.py
+	$(BIN)/python bench/rebuild.py --quick
 	$(BIN)/python bench/highlight.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/suggest.py --events 200000

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, object] = {
     # distinct words. Words past either bound are not searchable; the file is kept whole.
     "INDEX_MAX_CHARS": 4_000_000,
     "INDEX_MAX_WORDS": 30_000,
+    # Processes a full rebuild (`flask reindex`, a new node) indexes with; 0: one per core.
+    "INDEX_REBUILD_PROCESSES": 0,
     # How long a write to a SQLite database waits for another worker's write to finish.
     "DATABASE_BUSY_TIMEOUT_SECONDS": 15.0,
     "SECRET_KEY": "",  # empty: generated once and kept in the instance folder

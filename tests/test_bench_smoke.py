@@ -93,3 +93,11 @@ def test_suggest_and_recommendations_benchmark_runs():
     assert timed["recommendations"]["events"] == 3000
     assert all(0 < r["p50_ms"] <= r["p95_ms"] <= r["max_ms"] for r in timed.values())
     assert "suggest p95" in output
+
+
+def test_the_rebuild_benchmark_runs():
+    output, rows = run_bench("rebuild.py", "--assets", "40", "--processes", "1", "2")
+    assert [(row["processes"], row["docs"]) for row in rows] == [(1, 40), (2, 40)]
+    assert all(row["docs_per_s"] > 0 and row["peak_rss_mb"] > 0 for row in rows)
+    assert rows[1]["worker_peak_rss_mb"] > 0  # the second rebuild did run workers
+    assert "| processes | docs |" in output

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from . import leftovers, writing
+from . import leftovers, rebuilding, writing
 from .generations import Generations
 from .highlight import K, best_pages_of_each
 from .schema import new_schema
@@ -95,6 +95,20 @@ class SearchIndex:
         `position`, the change-log position they account for, is recorded in the same commit.
         """
         return writing.rebuild(self._generations, documents, timeout=timeout, position=position)
+
+    def rebuild_in_parts(
+        self,
+        parts: Sequence[rebuilding.Part],
+        *,
+        timeout: float = 60.0,
+        position: int | None = None,
+    ) -> int:
+        """`rebuild` with each of `parts` (picklable callables returning documents, in asset
+        order) read and indexed in its own process, as a segment of the fresh generation;
+        `position` is recorded in the commit that makes them its contents."""
+        return rebuilding.rebuild_in_parts(
+            self._generations, parts, timeout=timeout, position=position
+        )
 
     def optimize(self, *, timeout: float = 30.0) -> None:
         """Merge all segments into one (changes' own commits leave big segments alone)."""

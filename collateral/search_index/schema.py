@@ -79,6 +79,8 @@ def bounded_body(text: str, max_chars: int, max_words: int) -> str:
     of distinct values held the upload (and, merged, every later one) for minutes; like
     Lucene's maxFieldLength, words past the bound are not searchable (the file is kept whole).
     """
+    if len(text) <= min(max_chars, max_words):
+        return text  # every word takes a character at least: too short to reach either bound
     seen: set[str] = set()
     end = len(text)
     for found in WORD.finditer(text, 0, max_chars + 1):

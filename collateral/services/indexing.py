@@ -12,15 +12,15 @@ cannot be brought up to date by changes: it is rebuilt from the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import LIST_TERM_KINDS, Asset, Version
-from ..search_index import ChangeBatch, IndexBusy, IndexDocument, bounded_body
+from ..models import Asset, Version
+from ..search_index import ChangeBatch, IndexBusy, IndexDocument
 from . import change_log
+from .index_rebuild import asset_document, rebuild_from_database
 from .pages import text_of_version
 from .resources import search_index
 
@@ -44,31 +44,11 @@ def current_text(version: Version | None) -> str:
 
 def index_document(asset: Asset) -> IndexDocument:
     """What the index holds for an asset, built from the database."""
-    version = asset.current_version
-    ids = {kind: [t.id for t in asset.terms_of(kind)] for kind in LIST_TERM_KINDS}
-    # Names as words too, so a rename or merge changes what a search for them finds.
-    term_names = [t.name for t in asset.terms]
-    if asset.content_type is not None:
-        term_names.append(asset.content_type.name)
-    return IndexDocument(
-        asset_id=asset.id,
-        title=asset.title,
-        description=asset.description or "",
-        body=bounded_body(
-            current_text(version),
-            int(current_app.config["INDEX_MAX_CHARS"]),
-            int(current_app.config["INDEX_MAX_WORDS"]),
-        ),
-        filename=version.original_filename if version else "",
-        tags=list(asset.tags or []),
-        products=ids["product"],
-        industries=ids["industry"],
-        stages=ids["stage"],
-        content_type=asset.content_type_id,
-        status=asset.status,
-        sort_date=version.uploaded_at if version else asset.created_at,
-        expires_on=asset.expires_at,
-        term_names=term_names,
+    return asset_document(
+        asset,
+        current_text(asset.current_version),
+        int(current_app.config["INDEX_MAX_CHARS"]),
+        int(current_app.config["INDEX_MAX_WORDS"]),
     )
 
 
@@ -171,28 +151,20 @@ def pending_index_updates() -> int:
     return change_log.count_after(applied_position())
 
 
-def _all_documents() -> Iterator[IndexDocument]:
-    ids = list(db.session.scalars(select(Asset.id).order_by(Asset.id)))
-    for start in range(0, len(ids), 100):
-        batch = db.session.scalars(select(Asset).where(Asset.id.in_(ids[start : start + 100])))
-        for asset in batch:
-            yield index_document(asset)
-        db.session.expunge_all()  # keep memory flat on a large library
-
-
 def optimize_index() -> None:
     """Merge the index's segments into one: changes' own commits never merge big segments, so
     a library holding big documents gathers segments until this runs (`flask optimize`)."""
     search_index().optimize(timeout=float(current_app.config["INDEX_LOCK_TIMEOUT_SECONDS"]) * 6)
 
 
-def rebuild_index() -> int:
-    """Rebuild the whole index from the database into a fresh folder and swap it in; the new
+def rebuild_index(processes: int | None = None) -> int:
+    """Rebuild the whole index from the database into a fresh folder and swap it in, with
+    `processes` workers (None: the INDEX_REBUILD_PROCESSES setting; see index_rebuild); the new
     index records the log position read before the documents, so rows committed during the
     rebuild are applied after it (applying a row twice is harmless: it reads the asset anew)."""
     covered = change_log.last_position()
     # Reported before building, so no node prunes the rows this index will start from.
     change_log.report_position(covered)
-    count = search_index().rebuild(_all_documents(), position=covered)
+    count = rebuild_from_database(search_index(), processes, position=covered)
     db.session.commit()
     return count
