@@ -14,6 +14,7 @@ from whoosh import index as whoosh_index
 
 from collateral.search_index import IndexDocument, SearchIndex, SearchQuery, bounded_body
 from collateral.search_index.schema import WORD
+from collateral.services import change_log
 from collateral.services.index_rebuild import slices
 from collateral.services.indexing import rebuild_index
 from collateral.services.resources import search_index
@@ -117,7 +118,10 @@ def test_two_processes_index_what_one_by_one_uploads_indexed(app, api):
     with app.app_context():
         assert rebuild_index(processes=2) == 24
         assert search_index().fingerprints() == fingerprints  # the same fields, asset by asset
-    assert live_segments(app) == 2  # one per process, not merged
+        # The log position the rebuild read is recorded in the same commit as the segments.
+        assert search_index().applied_position() == change_log.last_position() > 0
+    # One per process, not merged, and the commit's own holding the position.
+    assert live_segments(app) == 3
     assert left_in_live_generation(app) == []  # no worker's temporary folder or runs
     in_parts = answers(api)
     # Updates on upload leave replaced documents in the live index's statistics, which move
