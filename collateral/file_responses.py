@@ -34,20 +34,26 @@ def send_stored(
 ) -> Response:
     """A stored file, streamed from whichever store holds it, answering Range, If-Range and
     If-None-Match by its ETag as for a file on disk (werkzeug knows the size of a path only)."""
-    response = send_file(
-        opened.stream,
-        mimetype=mimetype,
-        as_attachment=as_attachment,
-        download_name=download_name,
-        conditional=False,
-        etag=etag,
-        last_modified=opened.modified,
-        max_age=0,
-    )
-    response.content_length = opened.size
-    response = response.make_conditional(
-        request.environ, accept_ranges=True, complete_length=opened.size
-    )
+    try:
+        response = send_file(
+            opened.stream,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            conditional=False,
+            etag=etag,
+            last_modified=opened.modified,
+            max_age=0,
+        )
+        response.content_length = opened.size
+        response = response.make_conditional(
+            request.environ, accept_ranges=True, complete_length=opened.size
+        )
+    except BaseException:
+        # A range past the end raises 416 here: no body will be sent, so nothing else would
+        # ever close the file (or the bucket's connection).
+        opened.stream.close()
+        raise
     content_range = response.content_range
     if response.status_code == 206 and opened.expect_end and content_range.stop is not None:
         opened.expect_end(content_range.stop)  # a bucket then fetches only the range sent

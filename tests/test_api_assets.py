@@ -1,6 +1,8 @@
 """Upload, read, change, archive and download through /api/v1/assets."""
 
+import gc
 import hashlib
+import warnings
 from datetime import date, timedelta
 
 import pytest
@@ -305,6 +307,17 @@ def test_download_answers_range_and_conditional_requests(api):
     etag = partial.headers["ETag"]
     cached = api.get(asset["download_url"], headers={"If-None-Match": etag})
     assert cached.status_code == 304
+
+
+def test_a_range_past_the_end_is_416_and_closes_the_file(api):
+    asset = upload_deck(api)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        refused = api.get(asset["download_url"], headers={"Range": f"bytes={len(DECK) + 10}-"})
+        gc.collect()  # an unclosed file warns when it is collected
+    assert refused.status_code == 416
+    assert refused.headers["Content-Range"] == f"bytes */{len(DECK)}"
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
 
 
 def test_non_ascii_filename_uses_rfc6266_filename_star(api):
