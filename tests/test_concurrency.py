@@ -306,7 +306,9 @@ def test_four_workers_take_concurrent_uploads_and_searches(library):
     )
 
     for kind, number, answer in answers:
-        assert answer.status < 500, f"{kind} {number}: {answer.status} {answer.body[:500]}"
+        assert answer.status < 500, (
+            f"{kind} {number}: {answer.status} {answer.body[:500]}\nserver log:\n{log[-6000:]}"
+        )
         assert not LOCK_WORDS.search(answer.body), f"{kind} {number}: {answer.body[:500]}"
     assert [a.status for _, a in uploads] == [201] * UPLOADS, [a.body[:300] for _, a in uploads]
     assert [a.status for _, a in searches] == [200] * SEARCHES

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh import index
 from whoosh.codec.base import Segment
@@ -17,6 +17,8 @@ from .generations import Generations
 from .position import position_fields, read_position
 from .schema import document_fields
 from .values import ChangeBatch, IndexBusy, IndexDocument
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 _warned_outdated: set[str] = set()
@@ -148,17 +150,35 @@ def _write_changes(
     return bool(deleted or latest)
 
 
+# Reads of the live generation made without the writer lock, while a writer in another process
+# may be committing: the table of contents or a segment it names can vanish between being listed
+# and being opened. A moment later the new commit is whole; these errors mean "look again".
+_RACING_A_COMMIT = (OSError, IndexError, index.IndexError)
+_LOOKS = 5
+
+
+def _read_live(generations: Generations, read: Callable[[Any], T]) -> T:
+    """`read(reader)` on the live generation, looking again if a commit raced the opening."""
+    for attempt in range(1, _LOOKS + 1):
+        try:
+            with generations.open(generations.current()).reader() as reader:
+                return read(reader)
+        except _RACING_A_COMMIT:
+            if attempt == _LOOKS:
+                raise
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
 def is_new(generations: Generations) -> bool:
     """Whether the live generation has never been brought up to date: it holds no document,
     not even the one recording a position."""
-    with generations.open(generations.current()).reader() as reader:
-        return reader.doc_count_all() == 0
+    return _read_live(generations, lambda reader: reader.doc_count_all() == 0)
 
 
 def applied_position(generations: Generations) -> int | None:
     """The change-log position the live generation records (None: none recorded)."""
-    with generations.open(generations.current()).reader() as reader:
-        return read_position(reader)
+    return _read_live(generations, read_position)
 
 
 def apply_owed(
