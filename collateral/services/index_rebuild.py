@@ -31,9 +31,11 @@ BATCH = 200
 def asset_document(asset: Asset, text: str, max_chars: int, max_words: int) -> IndexDocument:
     """What the index holds for an asset whose current version's text is `text`."""
     version = asset.current_version
-    ids = {kind: [t.id for t in asset.terms_of(kind)] for kind in LIST_TERM_KINDS}
+    # Sorted: the order a database hands back a collection is not part of the document (the
+    # fingerprint must not depend on how the assets were loaded).
+    ids = {kind: sorted(t.id for t in asset.terms_of(kind)) for kind in LIST_TERM_KINDS}
     # Names as words too, so a rename or merge changes what a search for them finds.
-    term_names = [t.name for t in asset.terms]
+    term_names = sorted(t.name for t in asset.terms)
     if asset.content_type is not None:
         term_names.append(asset.content_type.name)
     return IndexDocument(
