@@ -26,6 +26,7 @@ from datetime import timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -114,7 +115,7 @@ def report_position(position: int) -> None:
         db.session.add(IndexNode(name=name, position=position, seen_at=now))
     try:
         db.session.commit()
-    except Exception:  # two processes of one node inserted it at once: the other's row stands
+    except IntegrityError:  # two processes of one node inserted it at once: the other's row stands
         db.session.rollback()
 
 
@@ -140,7 +141,7 @@ def prune() -> int:
     db.session.execute(delete(IndexNode).where(IndexNode.seen_at < recent))
     try:
         db.session.commit()
-    except Exception:  # another node pruned at the same moment; its prune stands
+    except DBAPIError:  # another node pruned at the same moment; its prune stands
         db.session.rollback()
         return 0
     return int(removed or 0)
