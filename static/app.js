@@ -203,6 +203,113 @@ function enhanceSuggest() {
   input.addEventListener("blur", () => setTimeout(close, 100));
 }
 
+// Phone: a button folds a region (the header's menu, the search filters) on narrow screens;
+// the stylesheet decides at which widths a folded region is hidden. Without script the buttons
+// stay hidden and the regions stay in view. Escape closes an open fold and gives focus back.
+const folds = new Map();  // region id -> function(open)
+
+function enhanceFolds() {
+  document.querySelectorAll("button.fold-toggle[aria-controls]").forEach((button) => {
+    const region = document.getElementById(button.getAttribute("aria-controls"));
+    if (!region) return;
+    const set = (open) => {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      region.classList.toggle("folded", !open);
+    };
+    folds.set(region.id, set);
+    set(false);
+    button.hidden = false;
+    button.closest(".topbar")?.classList.add("menu-ready");
+    button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") return;
+      if (button.offsetParent === null) return;  // a wide screen: nothing is folded
+      const inside = region.contains(document.activeElement) || document.activeElement === button;
+      if (!inside) return;
+      set(false);
+      button.focus();
+    });
+  });
+}
+
+// A facet or the sort order reloads the page; the control keeps focus on the new page, at the
+// same height on the screen, so the keyboard and the eye stay where they were.
+const RESTORE_KEY = "collateral.focus-after-reload";
+
+function rememberControl(control) {
+  const saved = {
+    id: control.id,
+    facet: control.closest("[data-facet]")?.dataset.facet || null,
+    top: control.getBoundingClientRect().top,
+    path: window.location.pathname,
+  };
+  try { sessionStorage.setItem(RESTORE_KEY, JSON.stringify(saved)); } catch (e) { /* private mode */ }
+}
+
+function restoreControl() {
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(RESTORE_KEY));
+    sessionStorage.removeItem(RESTORE_KEY);
+  } catch (e) { return; }
+  if (!saved || saved.path !== window.location.pathname) return;
+  // The same control; else, if that value is gone from the list, the first of its facet.
+  const control = document.getElementById(saved.id)
+    || document.querySelector(`[data-facet="${saved.facet}"] input`);
+  if (!control) return;
+  const fold = control.closest(".folds.folded");
+  if (fold && folds.has(fold.id)) folds.get(fold.id)(true);
+  control.focus({ preventScroll: true });
+  if (typeof saved.top === "number") {
+    window.scrollBy(0, control.getBoundingClientRect().top - saved.top);
+  }
+}
+
+// A wide table scrolls inside its own box, not the page; while it does, the box is a named,
+// focusable region so the keyboard can scroll it too.
+function tableName(table) {
+  if (table.caption) return table.caption.textContent.trim();
+  if (table.getAttribute("aria-label")) return table.getAttribute("aria-label");
+  for (let node = table.parentElement; node && node.tagName !== "MAIN"; node = node.parentElement) {
+    for (let before = node.previousElementSibling; before; before = before.previousElementSibling) {
+      if (/^H[1-6]$/.test(before.tagName)) return before.textContent.trim();
+      const inner = before.querySelector?.("h1, h2, h3, h4, h5, h6");
+      if (inner) return inner.textContent.trim();
+    }
+    const own = node.querySelector(":scope > h1, :scope > h2, :scope > h3");
+    if (own && own.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING) {
+      return own.textContent.trim();
+    }
+  }
+  return "Table";
+}
+
+function enhanceTables() {
+  if (!("ResizeObserver" in window)) return;
+  document.querySelectorAll("main table").forEach((table) => {
+    let box = table.parentElement;
+    if (!box.classList.contains("table-scroll")) {
+      box = document.createElement("div");
+      box.className = "table-scroll";
+      table.before(box);
+      box.appendChild(table);
+    }
+    const name = `${tableName(table)} (scrolls sideways)`;
+    const sync = () => {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", name);
+      } else {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    };
+    new ResizeObserver(sync).observe(box);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("search-form");
   if (form) {
@@ -210,10 +317,14 @@ document.addEventListener("DOMContentLoaded", () => {
       input.addEventListener("change", () => {
         const page = form.querySelector("input[name=page]");
         if (page) page.remove();
+        if (input.id) rememberControl(input);
         form.submit();
       });
     });
   }
+  enhanceFolds();
+  restoreControl();
+  enhanceTables();
   enhanceStars();
   enhanceKit();
   enhanceSuggest();
