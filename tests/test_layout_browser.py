@@ -15,17 +15,19 @@ from collateral.extensions import db
 from collateral.models import User
 from collateral.permissions import Capability, roles_with
 from tests.conftest import PASSWORD, ROLES, run_jobs
-from tests.factories import make_docx, make_pdf
+from tests.factories import make_pdf
 from tests.test_browser import CHROMIUM, live_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
-LONG_NAME = "Atlas-CRM-enterprise-pricing-and-packaging-overview-for-regional-hospital-groups-v12.pdf"
+LONG_NAME = (
+    "Atlas-CRM-enterprise-pricing-and-packaging-overview-for-regional-hospital-groups-v12.pdf"
+)
 
-# Each page, and the capability (or roles) it needs (None: every signed-in role). `{asset}` and the like
-# are filled in from what `content` made.
+# Each page, and the capability (or roles) it needs (None: every signed-in role). `{asset}` and
+# the like are filled in from what `content` made.
 PAGES = [
     ("/?q=pricing", None),
     ("/", None),
@@ -97,9 +99,9 @@ def chromium():
 
 
 @pytest.fixture
-def content(app, api) -> dict[str, int | str]:
-    """Collateral with a long file name, a search and a download, a share a buyer has opened
-    and a collection: something on every page."""
+def library(api) -> dict[str, int | str]:
+    """Four PDFs across products and industries, one with a long file name, and a link to two
+    of them for a buyer: enough for search, facets and the buyer's page."""
     ids = []
     for n, (title, product, industry) in enumerate(
         [
@@ -120,31 +122,35 @@ def content(app, api) -> dict[str, int | str]:
         )
         assert response.status_code == 201, response.get_json()
         ids.append(response.get_json()["id"])
-    api.upload(make_docx(["Objection handling for Atlas"]), "objections.docx", title="Objections")
-    run_jobs(app)  # thumbnails and page images
-    found = api.search(q="pricing")
-    api.get(found["results"][0]["download_url"], query_string={"search": found["search_id"]})
-    api.search(q="nothing-matches-this")
     share = api.post(
         "/api/v1/shares", role="rep", json={"assets": ids[:2], "recipient": "cfo@acme.example"}
     )
     assert share.status_code == 201, share.get_json()
-    kit = api.post(
-        "/api/v1/collections",
-        role="marketer",
-        json={"title": "Atlas launch kit", "assets": ids, "featured": True},
-    )
-    assert kit.status_code == 201, kit.get_json()
-    with app.app_context():
-        rep = db.session.scalar(select(User.id).where(User.email == "rep@example.com"))
     return {
         "asset": ids[0],
         "assets": ids,
         "share": share.get_json()["id"],
         "link": "/s/" + share.get_json()["url"].rsplit("/s/", 1)[1],
-        "collection": kit.get_json()["id"],
-        "rep": rep,
     }
+
+
+@pytest.fixture
+def content(app, api, library) -> dict[str, int | str]:
+    """The library with its page images drawn, a search and a download, a search that found
+    nothing and a featured collection: something on every page."""
+    run_jobs(app)  # thumbnails and page images
+    found = api.search(q="pricing")
+    api.get(found["results"][0]["download_url"], query_string={"search": found["search_id"]})
+    api.search(q="nothing-matches-this")
+    kit = api.post(
+        "/api/v1/collections",
+        role="marketer",
+        json={"title": "Atlas launch kit", "assets": library["assets"], "featured": True},
+    )
+    assert kit.status_code == 201, kit.get_json()
+    with app.app_context():
+        rep = db.session.scalar(select(User.id).where(User.email == "rep@example.com"))
+    return {**library, "collection": kit.get_json()["id"], "rep": rep}
 
 
 def sign_in(chromium, base: str, role: str, **options):
@@ -233,10 +239,30 @@ def test_the_header_menu_button_opens_and_closes_the_nav_on_a_phone(chromium, li
     context.close()
 
 
+def test_a_wide_table_scrolls_in_its_own_focusable_region(chromium, live_server):  # noqa: F811
+    context, page = sign_in(chromium, live_server, "admin")
+    page.goto(f"{live_server}/admin/users")
+    region = page.locator(".table-scroll").first
+    assert region.get_attribute("role") == "region"
+    assert region.get_attribute("tabindex") == "0"
+    assert region.get_attribute("aria-label") == "Users (scrolls sideways)"
+    assert_fits(page, "the users page at 390 px")
+    region.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.table-scroll').scrollLeft > 0")
+
+    page.set_viewport_size(LAPTOP)  # room enough: no region, no extra Tab stop
+    page.wait_for_function(
+        "() => !document.querySelector('.table-scroll').hasAttribute('tabindex')"
+    )
+    assert region.get_attribute("role") is None and region.get_attribute("aria-label") is None
+    context.close()
+
+
 def test_the_skip_link_is_the_first_tab_stop_and_the_focus_ring_shows(
     chromium,
     live_server,  # noqa: F811
-    content,
+    library,
 ):
     context, page = sign_in(chromium, live_server, "rep")
     for size in (PHONE, LAPTOP):
@@ -262,7 +288,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_the_focus_ring_shows(
         ring = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert ring != "none"
 
-    page.goto(f"{live_server}/assets/{content['asset']}")
+    page.goto(f"{live_server}/assets/{library['asset']}")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
     page.keyboard.press("Enter")
@@ -273,7 +299,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_the_focus_ring_shows(
 def test_a_facet_toggled_from_the_keyboard_keeps_focus_and_its_chip_removes_it(
     chromium,
     live_server,  # noqa: F811
-    content,
+    library,
 ):
     context, page = sign_in(chromium, live_server, "rep")
     page.goto(f"{live_server}/?q=pricing")
@@ -288,7 +314,7 @@ def test_a_facet_toggled_from_the_keyboard_keeps_focus_and_its_chip_removes_it(
     top_before = facet.evaluate("e => e.getBoundingClientRect().top")
     page.keyboard.press("Space")
     page.wait_for_url("**industry=Healthcare*")
-    page.wait_for_function("document.activeElement.name === 'industry'")
+    page.wait_for_function("() => document.activeElement.name === 'industry'")
     active = page.evaluate("[document.activeElement.value, document.activeElement.checked]")
     assert active == ["Healthcare", True]
     assert filters.get_attribute("aria-expanded") == "true"  # the drawer is open again
@@ -315,7 +341,7 @@ def test_a_facet_toggled_from_the_keyboard_keeps_focus_and_its_chip_removes_it(
     context.close()
 
 
-def test_dark_mode_follows_the_system(chromium, live_server, content):  # noqa: F811
+def test_dark_mode_follows_the_system(chromium, live_server, library):  # noqa: F811
     background = "getComputedStyle(document.body).backgroundColor"
     context, page = sign_in(chromium, live_server, "rep", color_scheme="light")
     page.goto(f"{live_server}/?q=pricing")
@@ -329,7 +355,7 @@ def test_dark_mode_follows_the_system(chromium, live_server, content):  # noqa: 
 
     buyer = chromium.new_context(color_scheme="dark")
     page = buyer.new_page()
-    page.goto(live_server + content["link"])
+    page.goto(live_server + library["link"])
     rgb = [int(n) for n in re.findall(r"\d+", page.evaluate(background))[:3]]
     assert max(rgb) < 64
     buyer.close()
