@@ -257,16 +257,34 @@ function restoreControl() {
   const control = document.getElementById(saved.id)
     || document.querySelector(`[data-facet="${saved.facet}"] input`);
   if (!control) return;
-  const fold = control.closest(".folds.folded");
-  if (fold && folds.has(fold.id)) folds.get(fold.id)(true);
+  const fold = control.closest(".folds.folded");  // folded and, on a narrow screen, hidden
+  if (fold && folds.has(fold.id) && getComputedStyle(fold).display === "none") {
+    folds.get(fold.id)(true);
+  }
   control.focus({ preventScroll: true });
   if (typeof saved.top === "number") {
     window.scrollBy(0, control.getBoundingClientRect().top - saved.top);
   }
 }
 
-// A wide table scrolls inside its own box, not the page; while it does, the box is a named,
-// focusable region so the keyboard can scroll it too.
+// A box that scrolls on its own (a wide table, a long page of text) is, while it scrolls, a named
+// focusable region, so the keyboard can scroll it too; when it fits it is no extra Tab stop.
+function watchScrollBox(box, name) {
+  const sync = () => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", name);
+    } else {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  };
+  new ResizeObserver(sync).observe(box);
+}
+
 function tableName(table) {
   if (table.caption) return table.caption.textContent.trim();
   if (table.getAttribute("aria-label")) return table.getAttribute("aria-label");
@@ -284,7 +302,8 @@ function tableName(table) {
   return "Table";
 }
 
-function enhanceTables() {
+// A wide table scrolls inside its own box, not the page.
+function enhanceScrollBoxes() {
   if (!("ResizeObserver" in window)) return;
   document.querySelectorAll("main table").forEach((table) => {
     let box = table.parentElement;
@@ -294,19 +313,11 @@ function enhanceTables() {
       table.before(box);
       box.appendChild(table);
     }
-    const name = `${tableName(table)} (scrolls sideways)`;
-    const sync = () => {
-      if (box.scrollWidth > box.clientWidth + 1) {
-        box.tabIndex = 0;
-        box.setAttribute("role", "region");
-        box.setAttribute("aria-label", name);
-      } else {
-        box.removeAttribute("tabindex");
-        box.removeAttribute("role");
-        box.removeAttribute("aria-label");
-      }
-    };
-    new ResizeObserver(sync).observe(box);
+    watchScrollBox(box, `${tableName(table)} (scrolls sideways)`);
+  });
+  document.querySelectorAll(".page-text pre").forEach((pre) => {
+    const heading = pre.closest(".page-text").querySelector("h3");
+    watchScrollBox(pre, `Text of ${heading ? heading.textContent.trim().toLowerCase() : "the page"}`);
   });
 }
 
@@ -324,7 +335,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   enhanceFolds();
   restoreControl();
-  enhanceTables();
+  enhanceScrollBoxes();
   enhanceStars();
   enhanceKit();
   enhanceSuggest();
