@@ -148,9 +148,20 @@ def content(app, api, library) -> dict[str, int | str]:
         json={"title": "Atlas launch kit", "assets": library["assets"], "featured": True},
     )
     assert kit.status_code == 201, kit.get_json()
+    locked = api.post(
+        "/api/v1/shares",
+        role="rep",
+        json={"assets": library["assets"][:1], "passcode": "osprey-42"},
+    )
+    assert locked.status_code == 201, locked.get_json()
     with app.app_context():
         rep = db.session.scalar(select(User.id).where(User.email == "rep@example.com"))
-    return {**library, "collection": kit.get_json()["id"], "rep": rep}
+    return {
+        **library,
+        "collection": kit.get_json()["id"],
+        "rep": rep,
+        "locked_link": "/s/" + locked.get_json()["url"].rsplit("/s/", 1)[1],
+    }
 
 
 def sign_in(chromium, base: str, role: str, **options):
@@ -193,18 +204,28 @@ def test_every_page_fits_a_phone_and_a_laptop_for_every_role(chromium, live_serv
             wide += overflow(page, f"{role} {path} at 1366 px")
         context.close()
 
-    buyer = chromium.new_context(viewport=PHONE)
-    page = buyer.new_page()
-    assert page.goto(live_server + content["link"]).status == 200
-    page.locator("figure.page img").first.wait_for()
-    wide += overflow(page, "buyer's page at 390 px")
-    page.set_viewport_size(LAPTOP)
-    wide += overflow(page, "buyer's page at 1366 px")
-    buyer.close()
+    # Signed out: the sign-in page; a buyer: the shared page and a passcode form.
+    stranger = chromium.new_context(viewport=PHONE)
+    page = stranger.new_page()
+    for where, path in [
+        ("sign-in page", "/login"),
+        ("buyer's page", content["link"]),
+        ("buyer's passcode form", content["locked_link"]),
+    ]:
+        page.set_viewport_size(PHONE)
+        assert page.goto(live_server + path).status == 200, where
+        wide += overflow(page, f"{where} at 390 px")
+        page.set_viewport_size(LAPTOP)
+        wide += overflow(page, f"{where} at 1366 px")
+    stranger.close()
     assert not wide, "\n".join(map(str, wide))
 
 
-def test_the_header_menu_button_opens_and_closes_the_nav_on_a_phone(chromium, live_server):  # noqa: F811
+def test_the_header_menu_button_opens_and_closes_the_nav_on_a_phone(
+    chromium,
+    live_server,  # noqa: F811
+    library,
+):
     context, page = sign_in(chromium, live_server, "admin")
     page.goto(f"{live_server}/admin/users")
     button = page.locator("header button[aria-controls]")
@@ -236,6 +257,10 @@ def test_the_header_menu_button_opens_and_closes_the_nav_on_a_phone(chromium, li
     assert page.locator("header nav a", has_text="Taxonomy").is_visible()
     assert not page.locator("header button[aria-controls]").is_visible()
     assert_fits(page, "the nav without script at 390 px")
+    page.goto(f"{live_server}/?q=pricing")  # and the filters, in view, with no button
+    assert page.locator("#filters input[type=checkbox]").first.is_visible()
+    assert not page.locator("button[aria-controls=filters]").is_visible()
+    assert_fits(page, "the search page without script at 390 px")
     context.close()
 
 
