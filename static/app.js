@@ -253,16 +253,19 @@ function restoreControl() {
     sessionStorage.removeItem(RESTORE_KEY);
   } catch (e) { return; }
   if (!saved || saved.path !== window.location.pathname) return;
-  // The same control; else, if that value is gone from the list, the first of its facet.
-  const control = document.getElementById(saved.id)
-    || document.querySelector(`[data-facet="${saved.facet}"] input`);
+  // After a chip: the next chip, or the results when none is left. After a control: the same
+  // control; else, if that value is gone from the list, the first of its facet.
+  const control = saved.chip
+    ? document.querySelector(".filter-chip") || document.getElementById("results")
+    : document.getElementById(saved.id)
+      || document.querySelector(`[data-facet="${saved.facet}"] input`);
   if (!control) return;
   const fold = control.closest(".folds.folded");  // folded and, on a narrow screen, hidden
   if (fold && folds.has(fold.id) && getComputedStyle(fold).display === "none") {
     folds.get(fold.id)(true);
   }
   control.focus({ preventScroll: true });
-  if (typeof saved.top === "number") {
+  if (!saved.chip && typeof saved.top === "number") {
     window.scrollBy(0, control.getBoundingClientRect().top - saved.top);
   }
 }
@@ -333,6 +336,12 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   }
+  document.querySelectorAll(".filter-chip").forEach((chip) => {
+    chip.addEventListener("click", () => {
+      const saved = { chip: true, path: window.location.pathname };
+      try { sessionStorage.setItem(RESTORE_KEY, JSON.stringify(saved)); } catch (e) { /* private */ }
+    });
+  });
   enhanceFolds();
   restoreControl();
   enhanceScrollBoxes();

@@ -376,13 +376,20 @@ def test_a_facet_toggled_from_the_keyboard_keeps_focus_and_its_chip_removes_it(
     chip = page.get_by_role("link", name="Remove filter Industry: Healthcare")
     assert chip.is_visible()
     assert page.get_by_role("link", name="Remove filter Product: Atlas CRM").is_visible()
-    chip.click()
-    page.wait_for_load_state()
+    chip.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"^(?!.*industry=)"))
     query = parse_qs(urlsplit(page.url).query)
     assert query.get("product") == ["Atlas CRM"] and "industry" not in query
     assert query.get("q") == ["pricing"]
     assert page.inner_text("#result-count") == "2"
     assert page.get_by_role("link", name=re.compile("^Remove filter Industry")).count() == 0
+    # focus moves to the chip left; removing the last one leaves it on the results
+    assert page.evaluate("() => document.activeElement.textContent").startswith("Remove filter")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"^(?!.*product=)"))
+    assert page.evaluate("() => document.activeElement.id") == "results"
+    assert page.inner_text("#result-count") == "4"
     context.close()
 
 
