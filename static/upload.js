@@ -294,6 +294,7 @@
   }
 
   // --- wiring ------------------------------------------------------------------------------
+  form.noValidate = true; // checked here, each file's title beside it, not in a browser bubble
   input.multiple = true;
   input.required = false;
   input.removeAttribute("aria-required");
