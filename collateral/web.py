@@ -99,7 +99,9 @@ def _check_csrf() -> None:
         return
     if request.blueprint == BUYER_BLUEPRINT:
         return
-    if wants_json() and not current_user.is_authenticated:
+    # Only the API answers 401 to the anonymous; a page asking for JSON (the sign-in form
+    # included) still needs its token.
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
         return
     csrf.protect()
 
