@@ -174,3 +174,51 @@ def test_a_title_left_empty_is_asked_for_beside_it_and_not_sent(
     assert "title" in page.inner_text(f"#{title.get_attribute('aria-describedby')}")
     assert row(page, "_.pdf").get_attribute("data-progress-events") == "0"
     assert api.search(role="marketer")["total"] == 0
+
+
+RECORD_WEBM = """async () => {
+  // A real video, made here: two seconds of a moving square, recorded as WebM (VP8).
+  const canvas = document.createElement("canvas");
+  canvas.width = 64;
+  canvas.height = 48;
+  const context = canvas.getContext("2d");
+  const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: "video/webm" });
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start();
+  for (let frame = 0; frame < 20; frame += 1) {
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, 64, 48);
+    context.fillStyle = "#1f5fbf";
+    context.fillRect(frame * 2, 10, 16, 16);
+    await new Promise((resolve) => setTimeout(resolve, 70));
+  }
+  recorder.stop();
+  await stopped;
+  const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}"""
+
+
+def test_an_uploaded_video_plays_in_the_asset_page(live_server, page):  # noqa: F811
+    sign_in_as_marketer(page, live_server)
+    page.goto(f"{live_server}/upload")
+    video = base64.b64decode(page.evaluate(RECORD_WEBM))
+    assert video.startswith(b"\x1a\x45\xdf\xa3") and len(video) > 200
+
+    drop_files(page, [("launch_teaser.webm", video, "video/webm")])
+    page.click("[data-submit]")
+    outcome = row(page, "launch_teaser.webm").locator(".batch-outcome a")
+    outcome.wait_for()
+    outcome.click()
+    page.wait_for_url("**/assets/*")
+    player = page.locator("video.asset-video")
+    assert player.get_attribute("controls") is not None
+    page.wait_for_function(
+        "() => document.querySelector('video.asset-video').readyState >= 1", timeout=15000
+    )
+    assert player.evaluate("v => [v.videoWidth, v.videoHeight]") == [64, 48]
+    assert player.evaluate("v => v.error") is None
