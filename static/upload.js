@@ -150,7 +150,10 @@
   }
 
   function pending() {
-    return items.filter((item) => ["waiting", "refused"].includes(item.row.dataset.state));
+    // A refused file is sent again (its title or metadata may have been fixed), unless the
+    // file itself was refused: its type, size or content would be answered the same.
+    return items.filter((item) => item.row.dataset.state === "waiting"
+      || (item.row.dataset.state === "refused" && !item.fileRefused));
   }
 
   function refresh() {
@@ -210,6 +213,7 @@
     const message = error.message || `The server answered ${status} without a reason; try again.`;
     report(item, "refused", [`Refused: ${message}`]);
     item.row.dataset.refusal = message;
+    item.fileRefused = error.field === "file" || [413, 415, 422].includes(status);
     if (error.field === "title") {
       showError(item.title, `${item.key}-title-error`, message);
     } else if (error.field) {
@@ -265,6 +269,7 @@
       return false;
     }
     if (item.file.size > limit) {
+      item.fileRefused = true;
       report(item, "refused", [`Not sent: the file is ${sizeText(item.file.size)}; the limit is ${sizeText(limit)}.`]);
       return false;
     }

@@ -129,6 +129,13 @@ def test_marketer_drops_several_files_and_sees_each_progress_and_outcome(
     refusal = row(page, "launch-clip.mp4").locator(".batch-outcome").inner_text()
     assert "does not contain MP4 video" in refusal
     assert "1 refused" in page.inner_text("[data-batch-summary]")
+    # A file refused for what it is would be refused again: a second click sends nothing.
+    events = row(page, "launch-clip.mp4").get_attribute("data-progress-events")
+    assert page.inner_text("[data-submit]") == "Upload"
+    page.click("[data-submit]")
+    page.wait_for_function("() => !document.querySelector('[data-submit]').disabled")
+    assert row(page, "launch-clip.mp4").get_attribute("data-progress-events") == events
+    assert row(page, "launch-clip.mp4").get_attribute("data-state") == "refused"
 
     created = {}
     for name in ("atlas-pricing_deck.pptx", "beacon_case-study.docx"):
