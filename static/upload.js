@@ -101,7 +101,7 @@
     const head = element("div", { class: "batch-head" });
     head.append(element("span", { class: "batch-name" }, file.name), " ",
       element("span", { class: "batch-size" }, sizeText(file.size)));
-    const remove = element("button", { type: "button", class: "link", "data-remove": "" }, "Remove");
+    const remove = element("button", { type: "button", class: "link batch-link", "data-remove": "" }, "Remove");
     remove.setAttribute("aria-label", `Remove ${file.name} from the batch`);
     head.append(" ", remove);
 
@@ -191,12 +191,13 @@
       item.title.disabled = true;
       item.ownToggle.disabled = true;
       item.row.querySelector("[data-remove]").hidden = true;
-      report(item, "created", ["Uploaded as ", link(body.url, `“${body.title}”`), `. ${body.message || ""}`]);
+      const said = body.level === "warning" ? ` ${body.message}` : " (indexed).";
+      report(item, "created", ["Created ", link(body.url, `“${body.title}”`), said]);
       return;
     }
     const error = (body && body.error) || {};
     if (error.code === "duplicate" && error.asset) {
-      const keep = element("button", { type: "button", class: "link" }, "Keep a second copy");
+      const keep = element("button", { type: "button", class: "link batch-link" }, "keep a second copy");
       keep.addEventListener("click", () => {
         item.allowDuplicate = true;
         keep.remove();
@@ -308,6 +309,10 @@
   if (titleInput) titleInput.disabled = true; // each file has its own title
   if (titleField) titleField.hidden = true;
   form.querySelector(".batch-only")?.removeAttribute("hidden");
+  shared.insertAdjacentElement("beforebegin",
+    element("h2", { class: "batch-shared-heading" }, "Metadata for every file"));
+  shared.insertAdjacentElement("beforebegin", element("p", { class: "hint" },
+    "Each file may have its own instead: open “Edit this file’s metadata” beside it."));
   form.classList.add("batch-enabled");
 
   input.addEventListener("change", () => {

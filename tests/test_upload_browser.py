@@ -79,6 +79,7 @@ def test_marketer_drops_several_files_and_sees_each_progress_and_outcome(
         "Beacon case study"
     )
     assert page.inner_text("[data-submit]") == "Upload 4 files"
+    assert not page.locator("[data-field=title]").is_visible()  # each file has its own
 
     # Metadata shared by the batch; the case study gets its own title and industry.
     page.check("[data-shared-fields] input[name=products][value='Atlas CRM']")
@@ -153,6 +154,17 @@ def test_marketer_drops_several_files_and_sees_each_progress_and_outcome(
     assert study_asset["industries"] == ["Healthcare"]
     titles = {item["title"] for item in api.search(role="marketer")["results"]}
     assert titles == {"Kestrel brochure", "Atlas pricing deck", "Beacon hospital case study"}
+
+    # Asked to, the duplicate is kept as a second copy.
+    row(page, "kestrel copy.pdf").get_by_role("button", name="keep a second copy").click()
+    page.click("[data-submit]")
+    page.wait_for_function(
+        """() => document.querySelector("li[data-name='kestrel copy.pdf']").dataset.state
+             === 'created'"""
+    )
+    copy_href = row(page, "kestrel copy.pdf").locator(".batch-outcome a").get_attribute("href")
+    assert copy_href != f"/assets/{existing['id']}"
+    assert api.get(f"/api/v1{copy_href}", role="marketer").get_json()["title"] == "Kestrel copy"
 
     # The link opens the new asset's page.
     deck_row.locator(".batch-outcome a").click()
