@@ -1,4 +1,4 @@
-# `make run`: a working library with demo content on http://127.0.0.1:5000
+# `make run`: a working library with demo content on http://127.0.0.1:5000 (`make run PORT=8080`)
 # `make test`: the whole test suite
 # `make test-postgres`: the whole suite again, on a throwaway PostgreSQL server
 # `make test-s3`: the blob store tests against a throwaway S3-compatible server (SeaweedFS)
@@ -7,13 +7,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
+PORT ?= 5000
+# The service's own packages (make run); the tests, lint, audits and benchmarks add their tools.
+INSTALLED = $(VENV)/installed
+INSTALLED_DEV = $(VENV)/installed-dev
 
 .PHONY: run test test-postgres test-s3 test-cluster lint bench clean audit audit-code audit-deps page-image-packages
 
-$(VENV)/installed: requirements.txt
+# The pip that Python 3.11+ bundles installs every pinned wheel, so it is not upgraded first (one
+# round trip to the index less). pip byte-compiles as it installs: left to import time, a module
+# with an old invalid escape would fail under the tests' warnings-as-errors.
+$(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(INSTALLED_DEV): $(INSTALLED) requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # What page images need from Debian: LibreOffice's converters and the fonts that stand in for
@@ -31,27 +41,27 @@ page-image-packages:
 	  fi; \
 	fi
 
-run: $(VENV)/installed page-image-packages
+run: $(INSTALLED) page-image-packages
 	$(FLASK) demo
-	@echo "Serving the library on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:5000 wsgi:app
+	@echo "Serving the library on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	COLLATERAL_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: $(VENV)/installed
+test: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest --durations=20
 
-test-postgres: $(VENV)/installed
+test-postgres: $(INSTALLED_DEV)
 	bash scripts/with_postgres.sh $(BIN)/python -m pytest --durations=20
 
 # Tests marked s3 (left out of `make test` when no server is set) beside a real SeaweedFS.
-test-s3: $(VENV)/installed
+test-s3: $(INSTALLED_DEV)
 	bash scripts/with_seaweedfs.sh $(BIN)/python -m pytest -m s3
 
 # Two gunicorn nodes sharing the database and the bucket, each with its own index (tests marked
 # cluster: left out of every other run; under CI they fail rather than skip without servers).
-test-cluster: $(VENV)/installed
+test-cluster: $(INSTALLED_DEV)
 	bash scripts/with_postgres.sh bash scripts/with_seaweedfs.sh $(BIN)/python -m pytest -m cluster tests/test_cluster.py
 
-lint: $(VENV)/installed
+lint: $(INSTALLED_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -62,15 +72,15 @@ lint: $(VENV)/installed
 # AUDIT_STRICT=--strict).
 audit: audit-code audit-deps
 
-audit-code: $(VENV)/installed
+audit-code: $(INSTALLED_DEV)
 	$(BIN)/bandit -c pyproject.toml -r collateral --severity-level medium --quiet
 
-audit-deps: $(VENV)/installed
+audit-deps: $(INSTALLED_DEV)
 	$(BIN)/python scripts/audit_dependencies.py $(AUDIT_STRICT)
 
 # Every benchmark at a size that finishes in under 15 minutes on 2 cores; each prints a table and
 # JSON lines. docs/benchmarks.md keeps the latest figures and the full-size commands.
-bench: $(VENV)/installed
+bench: $(INSTALLED_DEV)
 	$(BIN)/python bench/search.py --quick
 	$(BIN)/python bench/relevance.py
 	$(BIN)/python bench/importer.py --generated 300

@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     parse_required_fields(str(app.config["REQUIRED_FIELDS"]))  # a bad setting stops start-up
 
-    from . import cli, web
+    from . import cli, template_filters, web
     from .api import api_bp
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .search_index import SearchIndex
@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["collateral.search_index"] = SearchIndex(app.config["INDEX_ROOT"])
     web.init_app(app)
+    template_filters.init_app(app)
     app.register_blueprint(api_bp)
     register_views(app)
     cli.init_app(app)

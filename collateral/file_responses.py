@@ -17,6 +17,7 @@ from .services.downloads import (
     open_download,
     open_page_image,
     open_thumbnail,
+    open_video,
     record_download,
 )
 from .storage import OpenedBlob
@@ -94,6 +95,17 @@ def send_download(asset_id: int):
         record_download(actor, download, origin)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Whatever the file holds, it never runs as a page of this origin.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def send_video(asset_id: int):
+    """A video to play in the page: inline, with its content's type and Range requests, so
+    the player can seek. Not counted as a download: the asset page's view is already counted."""
+    video = open_video(acting().user, asset_id, _requested_version())
+    response = send_stored(video.opened, mimetype=video.mime_type, etag=video.sha256)
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-cache"
     return response

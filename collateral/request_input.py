@@ -23,6 +23,12 @@ def acting() -> Actor:
     return Actor(user, request.remote_addr)
 
 
+def wants_json() -> bool:
+    """The API always; a page's script that asks for JSON alone (Accept: application/json),
+    so its errors (a stale CSRF token, a file over the limit) come back as JSON too."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
 def json_object() -> dict:
     """The request's JSON body as an object, or a 400 that says what to send."""
     try:

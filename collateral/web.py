@@ -38,7 +38,7 @@ from .errors import (
 from .extensions import csrf, database_busy, db, login_manager, retry_after_seconds
 from .filetypes import ACCEPTED_EXTENSIONS
 from .models import LIST_TERM_KINDS, MAX_ID, User
-from .request_input import acting, link_duplicate
+from .request_input import acting, link_duplicate, wants_json
 from .services.accounts import user_for_session
 from .services.audit import record_refusal
 from .storage import blob_store_unreachable
@@ -49,10 +49,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
 
 
 def error_response(status: int, code: str, message: str, extra: dict | None = None):
@@ -103,7 +99,9 @@ def _check_csrf() -> None:
         return
     if request.blueprint == BUYER_BLUEPRINT:
         return
-    if wants_json() and not current_user.is_authenticated:
+    # Only the API answers 401 to the anonymous; a page asking for JSON (the sign-in form
+    # included) still needs its token.
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
         return
     csrf.protect()
 

@@ -1,5 +1,5 @@
-"""pip-audit over the pinned requirements: fail on any known vulnerability, say loudly what
-could not be checked.
+"""pip-audit over the pinned requirements (the service's and the tools'): fail on any known
+vulnerability, say loudly what could not be checked.
 
     .venv/bin/python scripts/audit_dependencies.py [--strict]
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(strict: bool) -> int:
     command = [
         str(Path(sys.executable).with_name("pip-audit")),
-        *("-r", str(ROOT / "requirements.txt")),
+        *("-r", str(ROOT / "requirements-dev.txt")),  # which names requirements.txt
         *("--vulnerability-service", "pypi", "--format", "json", "--progress-spinner", "off"),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)

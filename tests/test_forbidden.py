@@ -24,6 +24,7 @@ PAGES_BY_ID = (
     "/assets/{id}/download",
     "/assets/{id}/thumbnail.jpg",
     "/assets/{id}/pages/1.webp",
+    "/assets/{id}/video",
 )
 
 

@@ -23,8 +23,13 @@ def test_every_pinned_package_has_its_licence_listed_at_its_pinned_version():
         if len(cells) == 6 and re.fullmatch(r"\d[\w.+-]*", cells[1]):  # a package's row
             listed[canonicalize_name(cells[0])] = (cells[1], cells[2])
     pinned = {}
-    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        if line.split("#")[0].strip():
+    lines = [
+        line
+        for name in ("requirements.txt", "requirements-dev.txt")
+        for line in (ROOT / name).read_text(encoding="utf-8").splitlines()
+    ]
+    for line in lines:
+        if line.split("#")[0].strip() and not line.startswith("-r "):
             requirement = Requirement(line.split("#")[0])
             (version,) = [spec.version for spec in requirement.specifier if spec.operator == "=="]
             pinned[canonicalize_name(requirement.name)] = version

@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 from defusedxml.ElementTree import fromstring
 
+from collateral.template_filters import day_text
 from collateral.views.charts import Series, render_chart
 from collateral.views.reports import change_text
 from tests.conftest import Browser
@@ -192,7 +193,7 @@ def test_unused_content_lists_what_nobody_downloaded(app, history):
     html = page(app, "marketer", f"/reports/unused?until={later}&days=2")
     rows = {row[0]: row for row in table_rows(html)}
     assert rows["Beacon forecast"][1:3] == ["Marketer", "never"]
-    assert rows["Atlas <pricing>"][2].startswith(utc_today().strftime("%d %b %Y"))
+    assert rows["Atlas <pricing>"][2].startswith(day_text(utc_today()))
     assert f'href="/assets/{history["beacon"]}/edit"' in html
     assert 'name="days" min="1" max="3650" value="2"' in html
     # Managers read it too, without the edit links.

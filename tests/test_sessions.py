@@ -15,6 +15,7 @@ from collateral import create_app
 from collateral.config import load_settings
 from collateral.extensions import db
 from collateral.models import ApiToken, User, utcnow
+from collateral.template_filters import moment_text
 from tests.conftest import PASSWORD, csrf_token_from
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -336,7 +337,7 @@ def test_a_revoked_token_stops_at_once_and_last_use_is_kept_and_shown(app, clien
         )
         db.session.commit()
     profile = client.get("/account").get_data(as_text=True)
-    assert (first_use - timedelta(hours=1)).strftime("%d %b %Y %H:%M") in profile
+    assert moment_text(first_use - timedelta(hours=1)) in profile
     assert client.get("/api/v1/taxonomy", headers=headers).status_code == 200
     with app.app_context():
         assert db.session.get(ApiToken, token_id).last_used_at >= first_use

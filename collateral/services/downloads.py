@@ -65,6 +65,30 @@ def open_download(user: User, asset_id: int, version_number: int | None = None) 
     )
 
 
+# Videos a browser plays in the page, by the kind of their content. A version's kind was
+# checked against its bytes when it was uploaded (filetypes), so a text file named .mp4 never
+# got here; QuickTime and Matroska are left to download, as browsers play them unevenly.
+PLAYABLE_VIDEO_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
+
+
+def open_video(user: User, asset_id: int, version_number: int | None = None) -> Download:
+    """The file of a version the user may download, to play in the page: MP4 and WebM only."""
+    version = visible_version(user, asset_id, version_number)
+    mime_type = PLAYABLE_VIDEO_TYPES.get(version.kind)
+    if mime_type is None:
+        raise NotFound(
+            f"Asset {asset_id} is not a video that plays in the page (MP4 or WebM); download it."
+        )
+    return Download(
+        asset_id,
+        version.number,
+        open_blob(version.blob_sha256),
+        version.original_filename,
+        mime_type,
+        version.blob_sha256,
+    )
+
+
 def record_download(actor: Actor, download: Download, search_event_id: int | None = None) -> None:
     """Audit and count a download that sent the file's first byte (not a 304 or a HEAD)."""
     asset = db.session.get(Asset, download.asset_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..file_responses import send_download, send_page_image, send_thumbnail
+from ..file_responses import send_download, send_page_image, send_thumbnail, send_video
 from ..permissions import BROWSE, READ_OLD_VERSIONS, UPLOAD, can, requires
 from ..request_input import acting
 from ..services.assets import today_utc, view_asset
 from ..services.attention import attention_counts, missing_fields
 from ..services.audit import search_origin
 from ..services.collections import own_collections
+from ..services.downloads import PLAYABLE_VIDEO_TYPES
 from ..services.favourites import favourite_ids
 from ..services.home import home_page
 from ..services.page_images import preview_json
@@ -80,6 +81,18 @@ def asset(asset_id: int):
 @requires(BROWSE)
 def download(asset_id: int):
     return send_download(asset_id)
+
+
+@library_bp.get("/assets/<int:asset_id>/video")
+@requires(BROWSE)
+def video(asset_id: int):
+    return send_video(asset_id)
+
+
+@library_bp.app_template_test("playable_video")
+def playable_video(version) -> bool:
+    """`{% if version is playable_video %}`: the asset page shows a player for it."""
+    return version is not None and version.kind in PLAYABLE_VIDEO_TYPES
 
 
 @library_bp.get("/assets/<int:asset_id>/thumbnail.jpg")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..errors import DuplicateFile, ServiceError
 from ..models import Asset
 from ..permissions import ASSIGN_OWNERS, UPLOAD, can, may_own_assets, requires
-from ..request_input import acting, allow_duplicate, link_duplicate, upload_fields, uploaded_file
+from ..request_input import (
+    acting,
+    allow_duplicate,
+    link_duplicate,
+    upload_fields,
+    uploaded_file,
+    wants_json,
+)
 from ..services import accounts
 from ..services import assets as asset_service
 from ..services.asset_fields import FIELDS, LIST_FIELDS
 from ..services.assets import today_utc
+from ..services.attention import required_fields
 from ..services.taxonomy import offered_terms
 
 manage_bp = Blueprint("manage", __name__)
@@ -29,29 +37,57 @@ def _form_values() -> dict:
 
 
 def _form_context(**extra):
-    return {"terms": offered_terms(), **extra}
+    return {"terms": offered_terms(), "errors": {}, "wanted": required_fields(), **extra}
+
+
+# Fields the forms show, so a refusal naming one is shown beside it rather than at the top.
+FORM_FIELDS = frozenset((*FIELDS, "file", "note"))
 
 
 def _refused(template: str, exc: ServiceError, **context):
-    """The form again with the reason; a duplicate names the asset that already has the file."""
+    """The form again with the reason beside the field it concerns (at the top when it
+    concerns none); a duplicate names the asset that already has the file."""
     if isinstance(exc, DuplicateFile) and "asset" in exc.extra:
         context["duplicate"] = link_duplicate(exc).extra["asset"]
+    elif exc.field in FORM_FIELDS:
+        context["errors"] = {exc.field: exc.message}
     else:
         flash(exc.message, "error")
     return render_template(template, **_form_context(**context)), exc.status
 
 
-def _flash_text_outcome(asset: Asset, done: str) -> None:
+def _text_outcome(asset: Asset, done: str) -> tuple[str, str]:
+    """What to tell the uploader, and how loudly: a file with no text is found only by its
+    metadata."""
     version = asset.current_version
     if version and not version.has_text:
         reason = version.extraction_error or "the file type has no text"
-        flash(
+        return (
             f"{done}, but with no searchable text ({reason}). It is found by its "
             "title, description and tags.",
             "warning",
         )
-    else:
-        flash(f"{done} and indexed.", "success")
+    return f"{done} and indexed.", "success"
+
+
+def _flash_text_outcome(asset: Asset, done: str) -> None:
+    flash(*_text_outcome(asset, done))
+
+
+def _json_refusal(exc: ServiceError):
+    """The API's error shape plus the field it concerns, for the upload page's script."""
+    if isinstance(exc, DuplicateFile) and "asset" in exc.extra:
+        link_duplicate(exc)
+    body = {"code": exc.code, "message": exc.message, "field": exc.field, **exc.extra}
+    return jsonify({"error": body}), exc.status
+
+
+def _json_created(asset: Asset):
+    """The created asset's id, title and page, and what became of its text."""
+    message, level = _text_outcome(asset, "Uploaded")
+    url = url_for("library.asset", asset_id=asset.id)
+    body = {"id": asset.id, "title": asset.title, "url": url, "message": message, "level": level}
+    return jsonify(body), 201, {"Location": url}
 
 
 @manage_bp.route("/upload", methods=["GET", "POST"])
@@ -69,7 +105,11 @@ def upload():
             allow_duplicate=allow_duplicate(),
         )
     except ServiceError as exc:
+        if wants_json():  # the page's script sends one file per request, asking for JSON
+            return _json_refusal(exc)
         return _refused("manage/upload.html", exc, values=_form_values())
+    if wants_json():
+        return _json_created(asset)
     _flash_text_outcome(asset, "Uploaded")
     return redirect(url_for("library.asset", asset_id=asset.id))
 
@@ -115,8 +155,7 @@ def edit(asset_id: int):
     try:
         asset_service.update_asset(acting(), asset_id, fields)
     except ServiceError as exc:
-        flash(exc.message, "error")
-        return render_template("manage/edit.html", **_form_context(**context)), exc.status
+        return _refused("manage/edit.html", exc, **context)
     flash("Saved.", "success")
     return redirect(url_for("library.asset", asset_id=asset_id))
 
