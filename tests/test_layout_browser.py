@@ -226,40 +226,42 @@ def test_the_header_menu_button_opens_and_closes_the_nav_on_a_phone(
     live_server,  # noqa: F811
     library,
 ):
+    from playwright.sync_api import expect
+
     context, page = sign_in(chromium, live_server, "admin")
     page.goto(f"{live_server}/admin/users")
     button = page.locator("header button[aria-controls]")
-    nav_links = page.locator("header nav a")
-    assert button.is_visible()
-    assert button.get_attribute("aria-expanded") == "false"
-    assert not nav_links.first.is_visible()
+    menu = page.locator("#site-menu")
+    taxonomy = page.locator("header nav a", has_text="Taxonomy")
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(button).to_have_attribute("aria-controls", "site-menu")
+    expect(menu).to_be_hidden()
 
     button.click()
-    assert button.get_attribute("aria-expanded") == "true"
-    assert page.locator(f"#{button.get_attribute('aria-controls')}").is_visible()
-    assert nav_links.filter(has_text="Taxonomy").is_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(menu).to_be_visible()
+    expect(taxonomy).to_be_visible()
     assert_fits(page, "the open menu at 390 px")
     page.keyboard.press("Escape")  # closes it and gives focus back to the button
-    assert button.get_attribute("aria-expanded") == "false"
-    assert not nav_links.first.is_visible()
-    assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == (
-        button.get_attribute("aria-controls")
-    )
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()
+    expect(button).to_be_focused()
 
     page.set_viewport_size(LAPTOP)  # a laptop shows the nav and no button
-    assert not button.is_visible()
-    assert nav_links.filter(has_text="Taxonomy").is_visible()
+    expect(button).to_be_hidden()
+    expect(taxonomy).to_be_visible()
     context.close()
 
     # Without script the nav is still there, wrapped, at 390 px.
     context, page = sign_in(chromium, live_server, "admin", java_script_enabled=False)
     page.goto(f"{live_server}/admin/users")
-    assert page.locator("header nav a", has_text="Taxonomy").is_visible()
-    assert not page.locator("header button[aria-controls]").is_visible()
+    expect(page.locator("header nav a", has_text="Taxonomy")).to_be_visible()
+    expect(page.locator("header button[aria-controls]")).to_be_hidden()
     assert_fits(page, "the nav without script at 390 px")
     page.goto(f"{live_server}/?q=pricing")  # and the filters, in view, with no button
-    assert page.locator("#filters input[type=checkbox]").first.is_visible()
-    assert not page.locator("button[aria-controls=filters]").is_visible()
+    expect(page.locator("#filters input[type=checkbox]").first).to_be_visible()
+    expect(page.locator("button[aria-controls=filters]")).to_be_hidden()
     assert_fits(page, "the search page without script at 390 px")
     context.close()
 
