@@ -15,6 +15,7 @@ from ..query_params import MAX_PAGE, positive_int
 from ..services import reports
 from ..services.audit_log import list_events, parse_event_filters
 from ..services.reports import COUNT_SALES, OverviewPoint, ReportParams, parse_report_params
+from ..services.reports_audit_text import describe_detail
 from ..services.taxonomy import offered_terms
 from .charts import Series, render_chart
 from .report_charts import Measure, day_label, small_chart
@@ -206,6 +207,8 @@ def asset_page_usage(user: User, asset_id: int) -> dict | None:
 def events():
     page = positive_int(request.args.get("page"), "page", 1, MAX_PAGE)
     total, rows = list_events(parse_event_filters(request.args), page, PER_PAGE)
+    for row in rows:  # the page reads the detail as text; the API and CSV keep the object
+        row["detail_text"] = describe_detail(row["detail"])
     return render_template(
         "reports/events.html",
         events=rows,
