@@ -89,9 +89,9 @@ def _moment(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(8)) + timedelta(seconds=rng.randrange(10 * 3600))
 
 
-def _visit(rng: random.Random, after: datetime, until: datetime, pages: int) -> PlannedVisit:
+def _visit(rng: random.Random, after: datetime, pages: int) -> PlannedVisit:
     """A buyer reading a few pages, fewer the further in (that is what the deck report shows)."""
-    at = min(after + timedelta(hours=rng.randrange(1, 72)), until)
+    at = after + timedelta(hours=rng.randrange(1, 72))
     read = rng.randint(1, pages)
     seconds = tuple(round(rng.uniform(8, 90) * (0.85**page), 1) for page in range(read))
     email = rng.choice((None, "buyer@northwind.example", "it@northwind.example"))
@@ -122,29 +122,32 @@ def plan_usage(
         busy = 1.0 if day.weekday() < 5 else 0.2
         for user in team:
             for _ in range(rng.randrange(0, 4) if rng.random() < busy else 0):
-                at = min(_moment(rng, day), now)
+                at = _moment(rng, day)
                 gap = rng.random() < 0.12
                 query = rng.choice(GAP_QUERIES if gap else QUERIES)
                 opened: list[PlannedUse] = []
                 results = list(found.get(query, ()))
                 if results and rng.random() < 0.55:
                     title = rng.choice(results[:3])
-                    opened.append(PlannedUse("view", title, min(at + timedelta(minutes=1), now)))
+                    opened.append(PlannedUse("view", title, at + timedelta(minutes=1)))
                     if rng.random() < 0.4:
-                        opened.append(
-                            PlannedUse("download", title, min(at + timedelta(minutes=3), now))
-                        )
-                plan.searches.append(PlannedSearch(user, query, at, tuple(opened)))
+                        opened.append(PlannedUse("download", title, at + timedelta(minutes=3)))
+                if at + timedelta(minutes=3) <= now:  # today's later hours have not come yet
+                    plan.searches.append(PlannedSearch(user, query, at, tuple(opened)))
             if popular and rng.random() < busy * 0.6:  # browsing: the home page, a colleague
                 title = rng.choices(popular, weights)[0]
                 kind = "download" if rng.random() < 0.35 else "view"
-                plan.uses.append((user, PlannedUse(kind, title, min(_moment(rng, day), now))))
+                at = _moment(rng, day)
+                if at <= now:
+                    plan.uses.append((user, PlannedUse(kind, title, at)))
             if popular and rng.random() < busy * 0.08:  # a link sent to a buyer
-                sent = min(_moment(rng, day), now)
+                sent = _moment(rng, day)
                 chosen = tuple(dict.fromkeys(rng.choices(popular, weights, k=rng.randint(1, 2))))
-                visits = tuple(
-                    _visit(rng, sent, now, max(1, pages.get(chosen[0], 4)))
+                visits = [
+                    _visit(rng, sent, max(1, pages.get(chosen[0], 4)))
                     for _ in range(rng.randrange(0, 4))
-                )
-                plan.shares.append(PlannedShare(user, chosen, rng.choice(BUYERS), sent, visits))
+                ]
+                visits = tuple(v for v in visits if v.at + timedelta(seconds=sum(v.seconds)) <= now)
+                if sent <= now:
+                    plan.shares.append(PlannedShare(user, chosen, rng.choice(BUYERS), sent, visits))
     return plan
