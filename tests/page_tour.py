@@ -23,7 +23,7 @@ from collateral.permissions import can
 from collateral.services import indexing
 from collateral.services.resources import search_index
 from tests import databases
-from tests.conftest import ROLES, Api, app_config, run_jobs
+from tests.conftest import PASSWORD, ROLES, Api, app_config, run_jobs
 from tests.factories import file_field, make_docx, make_pdf, make_pptx, multipart
 
 # GET routes that answer with something other than a page (all of `api.*` is JSON, too).
@@ -57,12 +57,23 @@ class Seeded:
 
 @dataclass(frozen=True)
 class Stop:
-    """One page of the tour: what it is, which route draws it, its path and expected status."""
+    """One page of the tour: what it is, which route draws it, its path and expected status.
+
+    A stop with `fill` is a form sent wrong: the page at `path` is opened, the fields (CSS
+    selector, value) filled and their form submitted; `status` is then the answer's, and the
+    page checked is the one that tells what was wrong.
+    """
 
     name: str
     endpoint: str
     path: str
     status: int = 200
+    fill: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def submit(self) -> str:
+        """The submit button of the form holding the first field filled."""
+        return f"form:has({self.fill[0][0]}) [type=submit]"
 
 
 @dataclass
@@ -70,6 +81,7 @@ class Variant:
     name: str
     values: dict = field(default_factory=dict)  # route arguments and query string
     status: int = 200
+    fill: dict[str, str] = field(default_factory=dict)  # a form sent wrong: selector -> value
 
 
 def _as(api, role: str, method: str, path: str, **kwargs):
@@ -174,9 +186,27 @@ ROUTES: dict[str, Callable[[Seeded, str], list[Variant]]] = {
     "care.mine": lambda s, role: [Variant("my assets")],
     "care.incomplete": lambda s, role: [Variant("incomplete metadata")],
     "account.profile": lambda s, role: [Variant("account")],
-    "auth.change_password": lambda s, role: [Variant("change password")],
+    "auth.change_password": lambda s, role: [
+        Variant("change password"),
+        Variant(
+            "change password, confirmation differs",
+            status=400,
+            fill={
+                "[name=current_password]": PASSWORD,
+                "[name=new_password]": "a long new passphrase one",
+                "[name=confirm_password]": "a long new passphrase two",
+            },
+        ),
+    ],
     "admin.terms": lambda s, role: [Variant("taxonomy")],
-    "admin.users": lambda s, role: [Variant("users")],
+    "admin.users": lambda s, role: [
+        Variant("users"),
+        Variant(
+            "users, a guessable password refused",
+            status=400,
+            fill={"[name=email]": "new@example.com", "[name=password]": "a" * 12},
+        ),
+    ],
     "collections.index": lambda s, role: [Variant("collections")],
     "collections.show": lambda s, role: [
         Variant("collection", {"collection_id": s.collections[role]})
@@ -185,6 +215,12 @@ ROUTES: dict[str, Callable[[Seeded, str], list[Variant]]] = {
     "shares.mine": lambda s, role: [Variant("my links")],
     "shares.new": lambda s, role: [
         Variant("new link", {"asset": [s.assets["pptx"], s.assets["pdf"]]}),
+        Variant(
+            "new link, a date passed",
+            {"asset": [s.assets["pptx"]]},
+            400,
+            {"[name=expires_at]": "2020-01-31"},
+        ),
         Variant("new link from a collection", {"collection": s.collections[role]}),
     ],
     "shares.detail": lambda s, role: [
@@ -206,10 +242,18 @@ SIGNED_OUT: dict[str, Callable[[Seeded], list[Variant]]] = {
     "auth.login": lambda s: [
         Variant("sign in"),
         Variant("sign in, sent from a page", {"next": "/collections"}),
+        Variant(
+            "sign in, wrong password",
+            status=401,
+            fill={"[name=email]": "nobody@example.com", "[name=password]": "not the password"},
+        ),
     ],
     "buyer.page": lambda s: [
         Variant("buyer: shared page", {"token": s.buyer["open"]}),
         Variant("buyer: passcode gate", {"token": s.buyer["passcode"]}),
+        Variant(
+            "buyer: wrong passcode", {"token": s.buyer["passcode"]}, 401, {"[name=passcode]": "no"}
+        ),
         Variant("buyer: email gate", {"token": s.buyer["email"]}),
         Variant("buyer: revoked link", {"token": s.buyer["revoked"]}, 410),
         Variant("buyer: expired link", {"token": s.buyer["expired"]}, 410),
@@ -235,7 +279,10 @@ def untoured(app: Flask) -> set[str]:
 
 def _stops(app: Flask, endpoint: str, variants: list[Variant]) -> list[Stop]:
     with app.test_request_context():
-        return [Stop(v.name, endpoint, url_for(endpoint, **v.values), v.status) for v in variants]
+        return [
+            Stop(v.name, endpoint, url_for(endpoint, **v.values), v.status, tuple(v.fill.items()))
+            for v in variants
+        ]
 
 
 def signed_in_stops(app: Flask, seeded: Seeded, role: str) -> list[Stop]:

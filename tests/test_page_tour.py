@@ -30,6 +30,7 @@ def test_every_page_route_is_toured_or_skipped_with_a_reason(tour):
 
 @pytest.mark.parametrize("role", [None, *ROLES])
 def test_each_page_of_the_tour_answers_html_with_its_status(tour, role):
+    """Each page opens as the tour expects (a form sent wrong is sent in the browser test)."""
     app, seeded = tour
     client = app.test_client()
     if role is None:
@@ -41,7 +42,8 @@ def test_each_page_of_the_tour_answers_html_with_its_status(tour, role):
     for stop in stops:
         response = client.get(stop.path)
         html = response.get_data(as_text=True)
-        if response.status_code != stop.status or "<html" not in html:
+        status = 200 if stop.fill else stop.status
+        if response.status_code != status or "<html" not in html:
             wrong.append((stop.name, stop.path, response.status_code, html[:200]))
     assert not wrong, wrong
-    assert len({stop.path for stop in stops}) == len(stops)
+    assert len(set(stops)) == len(stops)

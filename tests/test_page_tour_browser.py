@@ -108,6 +108,12 @@ def _visit(page, base: str, visitor: str, stops, findings: Findings) -> None:
         for stop in stops:
             page.emulate_media(color_scheme=SCHEMES[0])
             response = page.goto(base + stop.path)
+            if stop.fill and response is not None and response.ok:
+                for selector, value in stop.fill:
+                    page.fill(selector, value)
+                with page.expect_navigation() as sent:
+                    page.click(stop.submit)
+                response = sent.value
             where = {"visitor": visitor, "width": width, "page": stop.name, "path": stop.path}
             findings.visits += 1
             if response is None or response.status != stop.status:
