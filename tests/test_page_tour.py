@@ -1,6 +1,8 @@
 """The page tour (tests/page_tour.py) covers every page route, and each of its pages answers
 as the tour expects for every role and for a visitor with no account."""
 
+import re
+
 import pytest
 
 from tests.conftest import ROLES, Browser
@@ -47,3 +49,18 @@ def test_each_page_of_the_tour_answers_html_with_its_status(tour, role):
             wrong.append((stop.name, stop.path, response.status_code, html[:200]))
     assert not wrong, wrong
     assert len(set(stops)) == len(stops)
+
+
+@pytest.mark.parametrize(
+    "role, path",
+    [("rep", "/account"), ("admin", "/admin/users"), ("marketer", "/incomplete")],
+)
+def test_the_action_column_of_a_table_has_a_header_a_screen_reader_reads(tour, role, path):
+    """A table's last column (Revoke, Save, Edit) is named, though its header shows nothing:
+    a screen reader announces the header of each cell it reads."""
+    app, _ = tour
+    client = app.test_client()
+    assert Browser(client).login(role).status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    headers = re.findall(r"<th\b[^>]*>(.*?)</th>", html, re.S)
+    assert headers and all(re.sub(r"<[^>]+>", "", h).strip() for h in headers), headers
