@@ -32,6 +32,7 @@ SKIPPED = {
     "health.healthz": "plain-text probe for the load balancer",
     "health.readyz": "plain-text probe for the load balancer",
     "library.download": "the asset's file",
+    "library.video": "the asset's video, played inline by the asset page's <video>",
     "library.page_image": "a WebP page image",
     "library.thumbnail": "a JPEG thumbnail",
     "collections.download": "a ZIP of the collection",
