@@ -97,11 +97,13 @@ def test_overview_shows_totals_and_a_chart(app, history, role):
     assert total(html, "Views") == "1 (none in the previous 30 days)"
     assert total(html, "Searches") == "3 (none in the previous 30 days)"
     assert total(html, "Active reps") == "1 (none in the previous 30 days)"
-    svg = chart(html)
-    legend = [t.text for t in svg.iter(f"{SVG}text")]
-    assert {"Downloads", "Views", "Searches", "Active reps"} <= set(legend)
-    tips = [t.text for t in svg.iter(f"{SVG}title")]
-    assert f"{utc_today().isoformat()} · Downloads: 2" in tips
+    charts = [fromstring(svg) for svg in re.findall(r"<svg.*?</svg>", html, re.S)]
+    names = [svg.get("aria-label").split(" per ")[0] for svg in charts]
+    assert names == ["Downloads", "Views", "Searches", "Active reps"]  # one chart per measure
+    today = f"{utc_today().day} {utc_today().strftime('%b')}"
+    tips = [t.text for t in charts[0].iter(f"{SVG}title")]
+    assert f"{today}: 2 downloads" in tips
+    assert f"2 in all, most on {today} (2)." in charts[0].get("aria-label")
     assert 'style="' not in html.split("<svg", 1)[1].split("</svg>")[0]  # the CSP forbids it
 
 
@@ -110,10 +112,11 @@ def test_period_and_filters_are_kept_and_carried_to_the_csv(app, history):
     html = page(app, "manager", f"/reports/?{query}")
     assert 'name="since" value="2024-01-01"' in html
     assert 'name="until" value="2030-12-31"' in html
-    assert '<option value="Beacon Analytics" selected>' in html
-    assert '<option value="Atlas CRM" selected>' in html
-    assert '<option value="Cobalt Payments" >' in html
-    assert f'href="/api/v1/reports/overview.csv?{query.replace("&", "&amp;")}"' in html
+    assert 'name="product" value="Beacon Analytics" checked>' in html
+    assert 'name="product" value="Atlas CRM" checked>' in html
+    assert 'name="product" value="Cobalt Payments">' in html
+    link = f"/api/v1/reports/overview.csv?{query}&count=sales".replace("&", "&amp;")
+    assert f'href="{link}"' in html
     # Weekly points over so long a period; the Atlas asset's usage still counts.
     assert total(html, "Downloads").startswith("2 ")
     assert chart(html) is not None
@@ -158,7 +161,7 @@ def test_top_content(app, history):
     assert f'href="/assets/{history["atlas"]}"' in html
     assert "Atlas &lt;pricing&gt;" in html  # escaped, never markup
     assert 'name="limit" min="1" max="1000" value="5"' in html
-    assert 'href="/api/v1/reports/top-assets.csv?limit=5"' in html
+    assert 'href="/api/v1/reports/top-assets.csv?limit=5&amp;count=sales"' in html
 
 
 def test_top_content_marks_assets_a_manager_cannot_open_and_does_not_link_them(app, api):
@@ -173,7 +176,7 @@ def test_top_content_marks_assets_a_manager_cannot_open_and_does_not_link_them(a
     for asset_id in ids.values():
         assert api.get(f"/api/v1/assets/{asset_id}/download", role="marketer").status_code == 200
     assert api.post(f"/api/v1/assets/{ids['Old deck']}/archive").status_code == 200
-    html = page(app, "manager", "/reports/top")
+    html = page(app, "manager", "/reports/top?count=everyone")  # a marketer used them
     titles = {row[0].split()[0] + " " + row[0].split()[1]: row[0] for row in table_rows(html)}
     assert titles == {
         "Live deck": "Live deck",
@@ -184,7 +187,7 @@ def test_top_content_marks_assets_a_manager_cannot_open_and_does_not_link_them(a
     for hidden in ("Draft deck", "Old deck"):
         assert f'href="/assets/{ids[hidden]}"' not in html
         assert page(app, "manager", f"/assets/{ids[hidden]}", status=404)
-    admin = page(app, "admin", "/reports/top")  # admins may open every asset
+    admin = page(app, "admin", "/reports/top?count=everyone")  # admins may open every asset
     assert all(f'href="/assets/{asset_id}"' in admin for asset_id in ids.values())
 
 

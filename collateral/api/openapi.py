@@ -427,6 +427,12 @@ REPORT_FILTERS = [
     _repeatable("industry", "industry names"),
     _repeatable("stage", "stage names"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "default 50"),
+    _query(
+        "count",
+        {"type": "string", "enum": ["sales", "everyone"]},
+        "whose usage counts: everyone (the default) or sales, the users who may not upload"
+        " (reps and managers), as the report pages count",
+    ),
 ]
 FLAG = {"type": "string", "enum": list(BOOL_WORDS)}
 REPORTS = {

@@ -13,6 +13,7 @@ from ..models import Asset
 from . import accounts, taxonomy
 from .actor import Actor
 from .assets import create_asset
+from .demo_usage import DemoUsage, load_demo_usage
 
 DEMO_USERS = (
     ("rep@example.com", "rep", "Riley Rep", "rep-demo-pass"),
@@ -27,6 +28,7 @@ class DemoReport:
     added: int = 0
     skipped: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    usage: DemoUsage = field(default_factory=DemoUsage)
 
 
 def _ensure_terms(kind: str, names: tuple[str, ...]) -> None:
@@ -37,7 +39,8 @@ def _ensure_terms(kind: str, names: tuple[str, ...]) -> None:
 
 
 def load_demo(folder: Path) -> DemoReport:
-    """Add the demo users, products, industries and a dozen generated files; safe to re-run."""
+    """Add the demo users, products, industries, a dozen generated files and (on a library
+    nobody has used yet) sixty days of usage; safe to re-run."""
     report = DemoReport()
     for email, role, name, password in DEMO_USERS:
         if accounts.find_user(email) is None:
@@ -68,4 +71,5 @@ def load_demo(folder: Path) -> DemoReport:
                 },
             )
         report.added += 1
+    report.usage = load_demo_usage()  # once: a library with usage of its own keeps it
     return report

@@ -6,6 +6,7 @@ indexes); events are never loaded into Python, so a report stays fast over milli
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -28,7 +29,13 @@ from .report_rows import (
     UserRow,
     VersionDownloads,
 )
-from .reports_params import ReportParams, parse_report_params
+from .reports_params import (
+    COUNT_CHOICES,
+    COUNT_EVERYONE,
+    COUNT_SALES,
+    ReportParams,
+    parse_report_params,
+)
 from .reports_sql import (
     USAGE_TYPES,
     as_date,
@@ -37,6 +44,7 @@ from .reports_sql import (
     bucket_size,
     bucket_starts,
     counted_events,
+    counted_users,
     in_period,
     search_filter,
 )
@@ -62,6 +70,9 @@ __all__ = [  # the reports, with the parameters and rows they take and give
     "UserRow",
     "VersionDownloads",
     "parse_report_params",
+    "COUNT_CHOICES",
+    "COUNT_EVERYONE",
+    "COUNT_SALES",
 ]
 
 
@@ -129,14 +140,19 @@ def _assets(ids: list[int]) -> dict[int, Asset]:
 
 
 def top_assets(p: ReportParams) -> list[TopAsset]:
-    """Assets by downloads, then views, in the period; those neither viewed nor downloaded
-    are left out."""
+    """Assets by downloads, then views, in the period, counting the users `p.count` names;
+    those neither viewed nor downloaded are left out."""
     downloads, views = _count("download").label("d"), _count("view").label("v")
     users = func.count(distinct(Event.user_id)).label("u")
     stmt = (
         select(Event.asset_id, downloads, views, users)
         .join(Asset, Asset.id == Event.asset_id)
-        .where(Event.type.in_(USAGE_TYPES), in_period(p.since, p.until), asset_filter(p))
+        .where(
+            Event.type.in_(USAGE_TYPES),
+            in_period(p.since, p.until),
+            asset_filter(p),
+            counted_users(p),
+        )
         .group_by(Event.asset_id)
         .order_by(downloads.desc(), views.desc(), Event.asset_id)
         .limit(p.limit)
@@ -155,7 +171,7 @@ def stale_assets(p: ReportParams) -> list[StaleAsset]:
     cutoff = p.until - timedelta(days=p.days)
     last = (
         select(Event.asset_id.label("asset_id"), func.max(Event.at).label("last_at"))
-        .where(Event.type == "download", Event.at < p.until)
+        .where(Event.type == "download", Event.at < p.until, counted_users(p))
         .group_by(Event.asset_id)
         .subquery()
     )
@@ -211,7 +227,7 @@ def searches(p: ReportParams) -> list[SearchRow]:
     `zero_results` keeps only the runs that found nothing (the content gaps); `unopened` only
     queries that found something but none of whose runs led to a view or download.
     """
-    conditions = [in_period(p.since, p.until), search_filter(p)]
+    conditions = [in_period(p.since, p.until), search_filter(p), counted_users(p)]
     if p.zero_results:
         conditions.append(Event.result_count == 0)
     if p.unopened:
@@ -260,7 +276,11 @@ def users_report(p: ReportParams) -> list[UserRow]:
 
 
 def user_activity(user_id: int, p: ReportParams) -> UserActivity:
-    """One user's figures, the assets they used (latest first) and their searches."""
+    """One user's figures, the assets they used (latest first) and their searches.
+
+    Whatever `p.count` says, this person's own events count: the page asks about them.
+    """
+    p = replace(p, count=COUNT_EVERYONE)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
@@ -316,7 +336,12 @@ def asset_usage(asset_id: int, p: ReportParams) -> AssetUsage:
     asset = db.session.get(Asset, asset_id, options=[joinedload(Asset.owner)])
     if asset is None:
         raise NotFound(f"No asset with id {asset_id}.")
-    used = (Event.asset_id == asset_id, Event.type.in_(USAGE_TYPES), in_period(p.since, p.until))
+    used = (
+        Event.asset_id == asset_id,
+        Event.type.in_(USAGE_TYPES),
+        in_period(p.since, p.until),
+        counted_users(p),
+    )
     bucket = bucket_size(p)
     points = _points(p, bucket, *used)
     start = bucket_expression(bucket).label("bucket")
@@ -328,7 +353,12 @@ def asset_usage(asset_id: int, p: ReportParams) -> AssetUsage:
     downloads, last_at = func.count().label("n"), func.max(Event.at).label("last_at")
     stmt = (
         select(Event.user_id, Event.version_number, downloads, last_at)
-        .where(Event.asset_id == asset_id, Event.type == "download", in_period(p.since, p.until))
+        .where(
+            Event.asset_id == asset_id,
+            Event.type == "download",
+            in_period(p.since, p.until),
+            counted_users(p),
+        )
         .group_by(Event.user_id, Event.version_number)
         .order_by(downloads.desc(), last_at.desc(), Event.user_id, Event.version_number)
         .limit(p.limit)

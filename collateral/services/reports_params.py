@@ -18,6 +18,13 @@ FILTER_KINDS = LIST_TERM_KINDS  # the kinds a report can be narrowed to
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_PERIOD = timedelta(days=3660)  # ten years of weekly points is already 520 of them
 
+# Whose usage a report counts. Those who make the collateral (roles that may upload) preview
+# it while they work on it, which says nothing about how the field uses it; "sales" counts
+# everyone else (reps and managers), "everyone" counts every user.
+COUNT_SALES = "sales"
+COUNT_EVERYONE = "everyone"
+COUNT_CHOICES = (COUNT_SALES, COUNT_EVERYONE)
+
 
 @dataclass
 class ReportParams:
@@ -29,13 +36,16 @@ class ReportParams:
     days: int = 90  # unused content only, 1..3650
     zero_results: bool = False  # searches: only runs that found nothing
     unopened: bool = False  # searches: only queries with results whose runs nobody opened
+    count: str = COUNT_EVERYONE  # whose events count: COUNT_SALES or COUNT_EVERYONE
 
     @property
     def previous(self) -> ReportParams:
         """The period of equal length just before this one, with the same filters."""
         length = self.until - self.since
         start = self.since - length if self.since - datetime.min > length else datetime.min
-        return ReportParams(start, self.since, self.term_ids, self.limit, self.days)
+        return ReportParams(
+            start, self.since, self.term_ids, self.limit, self.days, count=self.count
+        )
 
 
 def _flag(args, name: str) -> bool:
@@ -65,10 +75,23 @@ EARLIEST = datetime(1900, 1, 1)
 LATEST = datetime(9000, 1, 1)
 
 
-def parse_report_params(args) -> ReportParams:
+def _count(args, default: str) -> str:
+    raw = (args.get("count") or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in COUNT_CHOICES:
+        raise InvalidInput(
+            f"count: {raw!r} is not a choice; use {' or '.join(COUNT_CHOICES)}.", field="count"
+        )
+    return raw
+
+
+def parse_report_params(args, default_count: str = COUNT_EVERYONE) -> ReportParams:
     """A report's period and filters from a query string (a werkzeug MultiDict).
 
-    Default: the 30 days up to now. A bad value is a 400 that names its field.
+    Default: the 30 days up to now, counting the usage of `default_count` (the API counts
+    everyone, as it always has; the report pages count sales). A bad value is a 400 that
+    names its field.
     """
     since = parse_moment(args.get("since"), "since")
     until = _until(args.get("until"))
@@ -97,6 +120,7 @@ def parse_report_params(args) -> ReportParams:
         days=positive_int(args.get("days"), "days", 90, 3650),
         zero_results=_flag(args, "zero_results"),
         unopened=_flag(args, "unopened"),
+        count=_count(args, default_count),
     )
     if params.zero_results and params.unopened:
         raise InvalidInput(

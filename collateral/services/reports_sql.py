@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true
 from sqlalchemy.types import Date
 
 from ..extensions import db
-from ..models import Event, asset_term, event_term
-from .reports_params import ReportParams
+from ..models import ROLES, Event, User, asset_term, event_term
+from ..permissions import UPLOAD, roles_with
+from .reports_params import COUNT_SALES, ReportParams
 
 DAY_BUCKETS_UP_TO = timedelta(days=62)
 USAGE_TYPES = ("view", "download")
@@ -43,11 +44,31 @@ def counted_events(p: ReportParams) -> ColumnElement[bool]:
     """Without filters every event counts; with them, views and downloads of matching assets
     and searches filtered by matching terms (a login has no product)."""
     if not p.term_ids:
-        return true()
-    return or_(
-        and_(Event.type.in_(USAGE_TYPES), asset_filter(p)),
-        and_(Event.type == "search", search_filter(p)),
+        return counted_users(p)
+    return and_(
+        counted_users(p),
+        or_(
+            and_(Event.type.in_(USAGE_TYPES), asset_filter(p)),
+            and_(Event.type == "search", search_filter(p)),
+        ),
     )
+
+
+def sales_roles() -> tuple[str, ...]:
+    """The roles whose usage counts by default: those who do not make the collateral."""
+    makers = roles_with(UPLOAD)
+    return tuple(role for role in ROLES if role not in makers)
+
+
+def counted_users(p: ReportParams, user_id: Any = Event.user_id) -> ColumnElement[bool]:
+    """The event's user is one whose usage counts (true when counting everyone).
+
+    Decided by the user's role now, not when the event happened: a rep promoted to marketer
+    leaves the figures. An event with no user (a failed login) is not usage either way.
+    """
+    if p.count != COUNT_SALES:
+        return true()
+    return user_id.in_(select(User.id).where(User.role.in_(sales_roles())))
 
 
 def bucket_size(p: ReportParams) -> str:

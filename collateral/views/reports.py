@@ -14,9 +14,11 @@ from ..permissions import AUDIT, READ_PEOPLE, READ_USAGE, can, can_view_asset, r
 from ..query_params import MAX_PAGE, positive_int
 from ..services import reports
 from ..services.audit_log import list_events, parse_event_filters
-from ..services.reports import OverviewPoint, ReportParams, parse_report_params
+from ..services.reports import COUNT_SALES, OverviewPoint, ReportParams, parse_report_params
+from ..services.reports_audit_text import describe_detail
 from ..services.taxonomy import offered_terms
 from .charts import Series, render_chart
+from .report_charts import Measure, day_label, small_chart
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 PER_PAGE = 50
@@ -31,24 +33,28 @@ ASSET_PAGE_PERIOD = timedelta(days=30)
 
 
 def _period(args) -> tuple[ReportParams, dict]:
-    """The report parameters, and the values the period form shows again."""
-    p = parse_report_params(args)
+    """The report parameters, and the values the period form shows again. The pages count
+    reps' and managers' usage unless asked for everyone's (the API counts everyone's)."""
+    p = parse_report_params(args, default_count=COUNT_SALES)
     form = {
         "since": args.get("since") or p.since.date().isoformat(),
         # `until` is exclusive; the form shows the last day the period covers.
         "until": args.get("until") or (p.until - timedelta(microseconds=1)).date().isoformat(),
         "days": args.get("days") or p.days,
         "limit": args.get("limit") or p.limit,
+        "count": p.count,
         **{kind: args.getlist(kind) for kind in LIST_TERM_KINDS},
     }
     return p, form
 
 
 def _csv_url(name: str, **changes: str) -> str:
-    """The CSV twin of a report in the API, asked with this page's query string."""
+    """The CSV twin of a report in the API, asked with this page's query string (and the
+    page's default of whose usage counts, which is not the API's)."""
     args = request.args.copy()
     for key, value in changes.items():
         args[key] = value
+    args.setdefault("count", COUNT_SALES)
     return url_for(f"api.report_{name.replace('-', '_')}_csv", **args.to_dict(flat=False))
 
 
@@ -73,6 +79,18 @@ def usage_chart(points: list[OverviewPoint], bucket: str, measures=MEASURES) -> 
     title = f"{', '.join(label for _, label in measures)} per {bucket}"
     # render_chart escapes every label, name and title it puts in the SVG.
     return Markup(render_chart(series, title))  # noqa: S704  # nosec
+
+
+def overview_charts(points: list[OverviewPoint], bucket: str) -> list[Markup]:
+    """One small chart per measure, each with its own y axis (small_chart escapes its text)."""
+    starts = [pt.start for pt in points]
+    return [
+        # small_chart escapes every label and name it puts in the SVG.
+        Markup(  # noqa: S704  # nosec
+            small_chart(Measure(label, [getattr(pt, name) for pt in points]), starts, bucket, n)
+        )
+        for n, (name, label) in enumerate(MEASURES)
+    ]
 
 
 def _page(template: str, form: dict, csv_url: str, **context):
@@ -105,7 +123,9 @@ def overview():
         _csv_url("overview"),
         data=data,
         cards=cards,
-        chart=usage_chart(data.points, data.bucket),
+        charts=overview_charts(data.points, data.bucket),
+        measures=MEASURES,
+        day_label=day_label,
         empty=not any(getattr(data.totals, name) for name, _ in MEASURES),
     )
 
@@ -173,7 +193,7 @@ def asset_page_usage(user: User, asset_id: int) -> dict | None:
         return None
     until = utcnow()
     usage = reports.asset_usage(
-        asset_id, ReportParams(since=until - ASSET_PAGE_PERIOD, until=until)
+        asset_id, ReportParams(since=until - ASSET_PAGE_PERIOD, until=until, count=COUNT_SALES)
     )
     return {
         "usage": usage,
@@ -187,6 +207,8 @@ def asset_page_usage(user: User, asset_id: int) -> dict | None:
 def events():
     page = positive_int(request.args.get("page"), "page", 1, MAX_PAGE)
     total, rows = list_events(parse_event_filters(request.args), page, PER_PAGE)
+    for row in rows:  # the page reads the detail as text; the API and CSV keep the object
+        row["detail_text"] = describe_detail(row["detail"])
     return render_template(
         "reports/events.html",
         events=rows,
