@@ -1,14 +1,15 @@
 """A newcomer's first run: from a fresh clone to the first page `make run` serves, and the size of
 the virtual environment it built.
 
-    .venv/bin/python bench/first_run.py [--ref HEAD] [--port 8090] [--timeout 900]
+    .venv/bin/python bench/first_run.py [--ref HEAD] [--port 8090] [--timeout 900] [--cold]
 
 Clones this repository at `--ref` into a temporary folder (nothing beside it), runs `make run`
 there and times three moments from the start: the venv installed (`.venv/installed` written),
 the demo content seeded (the server starting), and the sign-in page answering 200. Then it
 measures the venv (bytes on disk, installed distributions), stops the server and removes the
-clone. pip's download cache is whatever this machine has: run it twice and keep the second
-figure to compare commits with a warm cache, as a developer's machine would have. A ref from
+clone. pip's download cache is whatever this machine has (run it twice and keep the second
+figure to compare commits with a warm cache, as a developer's machine would have), or none with
+`--cold`: every wheel downloaded, as on a fresh machine. A ref from
 before `make run PORT=` existed is served on 5000 whatever `--port` says.
 """
 
@@ -45,7 +46,7 @@ def answers(url: str) -> bool:
         return False
 
 
-def first_run(ref: str, port: int, timeout: float) -> dict:
+def first_run(ref: str, port: int, timeout: float, cold: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="first-run-") as scratch:
         clone = Path(scratch) / "collateral"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
@@ -63,7 +64,10 @@ def first_run(ref: str, port: int, timeout: float) -> dict:
             cwd=clone,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={k: v for k, v in os.environ.items() if not k.startswith("COLLATERAL_")},
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("COLLATERAL_")},
+                **({"PIP_NO_CACHE_DIR": "1"} if cold else {}),
+            },
             start_new_session=True,
         )
         installed_at = serving_at = None
@@ -96,6 +100,7 @@ def first_run(ref: str, port: int, timeout: float) -> dict:
         )
         return {
             "ref": ref,
+            "pip_cache": "none" if cold else "warm",
             "venv_installed_s": round(installed_at or 0.0, 1),
             "demo_seeded_s": round(serving_at or 0.0, 1),
             "first_page_s": round(first_page, 1),
@@ -109,8 +114,9 @@ def main() -> int:
     parser.add_argument("--ref", default="HEAD")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--cold", action="store_true", help="no pip cache: download every wheel")
     args = parser.parse_args()
-    figures = first_run(args.ref, args.port, args.timeout)
+    figures = first_run(args.ref, args.port, args.timeout, args.cold)
     heads = ("venv (s)", "demo (s)", "first page (s)", "venv MB", "dists")
     print(f"{'ref':<12} {heads[0]:>9} {heads[1]:>9} {heads[2]:>15} {heads[3]:>8} {heads[4]:>6}")
     print(
