@@ -1,6 +1,7 @@
 """End to end in a real Chromium (Debian's), driven by Playwright: sign in, search, filter, preview,
 download."""
 
+import contextlib
 import os
 import shutil
 import threading
@@ -22,15 +23,68 @@ if not os.path.exists(CHROMIUM):  # CI installs it; a laptop without it is told 
     )
 
 
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+class ClosingResponse:
+    """A response body that closes itself once sent, or once dropped half-sent.
+
+    Werkzeug's development server calls the body's `close()` only after draining the socket; when
+    a browser drops a connection (it navigates on while an image loads), that draining can fail
+    first, and the file behind a download or page image is left to the garbage collector, which
+    warns. The generator's `finally` runs when the body is exhausted, or collected half-sent."""
+
+    def __init__(self, body) -> None:
+        self.body = body
+
+    def __iter__(self):
+        try:
+            yield from self.body
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+
+
+@contextlib.contextmanager
+def serving(app):
+    """The app on a free localhost port in a thread, for the browser; yields its base URL."""
+
+    def closing_app(environ, start_response):
+        return ClosingResponse(app(environ, start_response))
+
+    server = make_server("127.0.0.1", 0, closing_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    with serving(app) as url:
+        yield url
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, quiet (no sync, updates or background fetches): every
+    browser test starts it this way."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
 
 
 @pytest.fixture
@@ -38,18 +92,7 @@ def page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(playwright)
         context = browser.new_context(accept_downloads=True)
         yield context.new_page()
         context.close()

@@ -16,7 +16,7 @@ from collateral.models import User
 from collateral.permissions import Capability, roles_with
 from tests.conftest import PASSWORD, ROLES, run_jobs
 from tests.factories import make_pdf
-from tests.test_browser import CHROMIUM, live_server  # noqa: F401  (fixture)
+from tests.test_browser import launch_chromium, live_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -82,18 +82,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 

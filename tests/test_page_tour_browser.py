@@ -9,18 +9,16 @@ stop). The tour runs once for the module; each test reads what it found.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD, ROLES
 from tests.page_tour import seeded_app, signed_in_stops, signed_out_stops
-from tests.test_browser import CHROMIUM
+from tests.test_browser import launch_chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -88,16 +86,9 @@ CANARY = """async () => {
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory, template_db):
-    with seeded_app(tmp_path_factory.mktemp("tour"), *template_db) as (app, seeded):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield app, seeded, f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            server.server_close()
+    root = tmp_path_factory.mktemp("tour")
+    with seeded_app(root, *template_db) as (app, seeded), serving(app) as url:
+        yield app, seeded, url
 
 
 def _visit(page, base: str, visitor: str, stops, findings: Findings) -> None:
@@ -143,12 +134,7 @@ def findings(tour) -> Findings:
     found = Findings()
     started = time.monotonic()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = launch_chromium(playwright)
         for visitor in ("signed out", *ROLES):
             context = browser.new_context()
             # Before each page's own scripts, like add_script_tag but sent once: re-sending the
