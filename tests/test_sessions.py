@@ -26,7 +26,10 @@ def production_app(app, tmp_path, monkeypatch):
     """The same database and files with the shipped cookie settings (no test overrides)."""
     monkeypatch.delenv("COLLATERAL_SESSION_COOKIE_SECURE", raising=False)
     monkeypatch.delenv("COLLATERAL_REMEMBER_DAYS", raising=False)
+    # The background threads stay off as in every test app: a follower left polling a database
+    # dropped after the test logs tracebacks for the rest of the run.
     keys = ("TESTING", "DATABASE_URL", "UPLOAD_ROOT", "INDEX_ROOT", "SECRET_KEY")
+    keys += ("JOBS_IN_WEB", "INDEX_FOLLOW")
     config = {key: app.config[key] for key in keys}
     other = create_app({**config, "INSTANCE_PATH": str(tmp_path / "production")})
     yield other

@@ -78,7 +78,10 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(client):
 @pytest.fixture
 def proxied_app(app, tmp_path):
     """The same library behind one trusted reverse proxy."""
+    # The background threads stay off as in every test app: a follower left polling a database
+    # dropped after the test logs tracebacks for the rest of the run.
     keys = ("TESTING", "DATABASE_URL", "UPLOAD_ROOT", "INDEX_ROOT", "SECRET_KEY")
+    keys += ("JOBS_IN_WEB", "INDEX_FOLLOW")
     config = {key: app.config[key] for key in keys}
     other = create_app(
         {
