@@ -64,6 +64,15 @@ def serving(app):
         server.server_close()
 
 
+def sign_in(page, base: str, role: str = "rep") -> None:
+    """Sign `role` in through the login form, as a person would; waits for the home page."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", f"{role}@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
 @pytest.fixture
 def live_server(app):
     with serving(app) as url:

@@ -7,19 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.factories import file_field, make_docx, make_pdf, multipart
-from tests.test_browser import live_server, page  # noqa: F401  (fixtures)
+from tests.test_browser import live_server, page, sign_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_server):  # noqa: F811
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "rep@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
 
 
 def test_rep_builds_a_kit_from_results_reorders_it_by_keyboard_and_downloads_it(

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from collateral.extensions import db
 from collateral.models import User
 from collateral.permissions import Capability, roles_with
-from tests.conftest import PASSWORD, ROLES, run_jobs
+from tests.conftest import ROLES, run_jobs
 from tests.factories import make_pdf
 from tests.test_browser import launch_chromium, live_server  # noqa: F401  (fixture)
+from tests.test_browser import sign_in as sign_in_through_the_form
 
 pytestmark = pytest.mark.browser
 
@@ -157,11 +158,7 @@ def sign_in(chromium, base: str, role: str, **options):
     """A fresh browser context with `role` signed in through the login form, and its page."""
     context = chromium.new_context(viewport=PHONE, **options)
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in_through_the_form(page, base, role)
     return context, page
 
 

@@ -8,18 +8,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from collateral.services.demo import load_demo
-from tests.conftest import PASSWORD
-from tests.test_browser import live_server, page  # noqa: F401  # Chromium and a live app
+from tests.test_browser import live_server, page, sign_in  # noqa: F401  # Chromium and a live app
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_server, role: str) -> None:  # noqa: F811
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
 
 
 def test_the_product_filter_narrows_as_one_types_and_submits_the_same_query(

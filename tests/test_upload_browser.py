@@ -6,9 +6,8 @@ import base64
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.factories import make_docx, make_pdf, make_pptx
-from tests.test_browser import live_server, page  # noqa: F401  (fixtures)
+from tests.test_browser import live_server, page, sign_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -20,14 +19,6 @@ DROP = """(files) => {
   }
   return transfer;
 }"""
-
-
-def sign_in_as_marketer(page, live_server):  # noqa: F811
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "marketer@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
 
 
 def drop_files(page, files: list[tuple[str, bytes, str]]) -> None:  # noqa: F811
@@ -59,7 +50,7 @@ def test_marketer_drops_several_files_and_sees_each_progress_and_outcome(
     picked = tmp_path / "beacon_case-study.docx"
     picked.write_bytes(study)
 
-    sign_in_as_marketer(page, live_server)
+    sign_in(page, live_server, "marketer")
     page.goto(f"{live_server}/upload")
     assert page.locator("input[type=file][name=file]").get_attribute("multiple") is not None
     drop_files(
@@ -177,7 +168,7 @@ def test_a_title_left_empty_is_asked_for_beside_it_and_not_sent(
     live_server,  # noqa: F811
     page,  # noqa: F811
 ):
-    sign_in_as_marketer(page, live_server)
+    sign_in(page, live_server, "marketer")
     page.goto(f"{live_server}/upload")
     page.click("[data-submit]")
     file_input = page.locator("input[type=file][name=file]")
@@ -223,7 +214,7 @@ RECORD_WEBM = """async () => {
 
 
 def test_an_uploaded_video_plays_in_the_asset_page(live_server, page):  # noqa: F811
-    sign_in_as_marketer(page, live_server)
+    sign_in(page, live_server, "marketer")
     page.goto(f"{live_server}/upload")
     video = base64.b64decode(page.evaluate(RECORD_WEBM))
     assert video.startswith(b"\x1a\x45\xdf\xa3") and len(video) > 200
